@@ -1,0 +1,131 @@
+// snapdump::Snapshot — a point-in-time capture of a live Linux process, the analog of a Windows
+// process snapshot (PssCaptureSnapshot / PssQuerySnapshot / PssWalkSnapshot /
+// PssDuplicateSnapshot / PssFreeSnapshot).
+//
+// How memory is captured decides how long the target is paused:
+//   clone            (kVaClone)  the target is stopped only while a copy-on-write clone of it is
+//                                made; every later read comes from the clone, point in time.
+//   auxiliary_pages  (default)   the target is stopped while the pages a small dump needs
+//                                (stacks in use, code around each instruction pointer) are
+//                                copied; other reads go to the running target (not point in time).
+//   hold             (option)    the target stays stopped until the snapshot is freed.
+// The target is never harmed: it always resumes, even if snapdump is killed (see DESIGN.md).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "snapdump/error.h"
+#include "snapdump/snapshot_types.h"
+
+namespace snapdump {
+
+namespace detail {
+struct SnapshotState;
+}
+
+enum class MemoryMode { clone, auxiliary_pages, hold };
+const char* to_string(MemoryMode mode) noexcept;
+
+struct CaptureOptions {
+  // Without kVaClone: keep the target stopped until the snapshot is freed, for a consistent dump
+  // where no clone can be made (seccomp forbids clone, no memory for a copy).
+  bool hold = false;
+  // Leave threads that are blocked in a call a stop would turn into EINTR (epoll_wait, semop,
+  // rt_sigtimedwait, ...) running; their registers come from /proc/PID/task/TID/syscall and
+  // they are marked ThreadCapture::left_running.
+  bool leave_unrestartable_running = false;
+  // Auxiliary pages: at most this many bytes of each thread's stack, from rsp - 128 upward.
+  size_t max_stack_bytes = 8u << 20;
+  // Auxiliary pages: bytes copied before and after each thread's instruction pointer.
+  size_t instruction_window = 256;
+  // Auxiliary pages: more [start, end) ranges to copy during the stop.
+  std::vector<std::pair<uint64_t, uint64_t>> extra_ranges;
+  // Clone: regions the kernel does not clone (MADV_DONTFORK, MADV_WIPEONFORK) are copied during
+  // the pause up to this many bytes in all; beyond it they are marked unreadable.
+  size_t max_uncloneable_bytes = 64u << 20;
+  // How long to wait for one thread to stop before giving up (a thread in D state).
+  std::chrono::milliseconds stop_timeout{5000};
+};
+
+// Which capture flag set gives the smallest pause for a dump that needs `needed_bytes` of the
+// target's memory: kVaClone when copying that much during a stop would pause longer than a
+// clone does, else none (auxiliary pages). `process_bytes` is the target's mapped size.
+CaptureFlags choose_memory_capture(uint64_t needed_bytes, uint64_t process_bytes);
+
+// A position in one of the walks (threads, regions, handles, auxiliary pages).
+class WalkMarker {
+ public:
+  size_t position() const { return position_; }
+  void set_position(size_t position) { position_ = position; }
+  void seek_to_beginning() { position_ = 0; }
+
+ private:
+  size_t position_ = 0;
+};
+
+enum class ReadSource { none, clone, auxiliary_page, live, held };
+
+class Snapshot {
+ public:
+  // Captures process `pid`. `flags` are PSS capture flags (snapdump::capture::k*),
+  // `context_flags` the CONTEXT_* parts of each thread's registers to keep. Throws Error with
+  // a cause a caller can act on (no_such_process, permission_denied, already_traced,
+  // process_exited, not_supported, invalid_argument, resource_exhausted).
+  static Snapshot capture(pid_t pid, CaptureFlags flags, ContextFlags context_flags = context::kAll,
+                          const CaptureOptions& options = {});
+
+  Snapshot() = default;  // an empty handle
+  bool valid() const { return state_ != nullptr; }
+
+  CaptureFlags flags() const;
+  ContextFlags context_flags() const;
+  MemoryMode memory_mode() const;
+  pid_t pid() const;
+
+  // PSS_QUERY_PROCESS_INFORMATION
+  const ProcessInfo& process() const;
+  // PSS_QUERY_VA_CLONE_INFORMATION: the clone's pid; nullopt without kVaClone.
+  std::optional<pid_t> va_clone_pid() const;
+  // Each throws Error(not_captured) when its flag was not given.
+  const std::vector<ThreadEntry>& threads() const;        // kThreads
+  const std::vector<Region>& regions() const;             // kVaSpace
+  const std::vector<HandleEntry>& handles() const;        // kHandles
+  const std::vector<AuxiliaryPage>& auxiliary_pages() const;
+  PerformanceCounters performance() const;                // kCreateMeasurePerformance
+  // How long the target was stopped, always measured.
+  std::chrono::nanoseconds pause() const;
+
+  // Walks: return the entry at the marker and advance it; nullptr at the end.
+  const ThreadEntry* walk_threads(WalkMarker& marker) const;
+  const Region* walk_regions(WalkMarker& marker) const;
+  const HandleEntry* walk_handles(WalkMarker& marker) const;
+  const AuxiliaryPage* walk_auxiliary_pages(WalkMarker& marker) const;
+
+  // Reads the target's memory as of the capture: from the clone, the auxiliary pages, or (in
+  // auxiliary-pages mode, outside the copied pages) the running target. Returns the bytes read,
+  // stopping at the first unreadable byte. `source` tells where the last bytes came from.
+  size_t read_memory(uint64_t address, std::span<uint8_t> out, ReadSource* source = nullptr) const;
+  // The memory state of all regions and internal maps, even without kVaSpace (for the writer).
+  const std::vector<Region>& memory_map() const;
+
+  // PssDuplicateSnapshot: another handle to the same capture; the clone lives until the last
+  // handle is freed.
+  Snapshot duplicate() const { return *this; }
+  // PssFreeSnapshot: releases this handle (the clone and any held target with the last one).
+  void free() { state_.reset(); }
+
+ private:
+  explicit Snapshot(std::shared_ptr<detail::SnapshotState> state) : state_(std::move(state)) {}
+  const detail::SnapshotState& state() const;
+  std::shared_ptr<detail::SnapshotState> state_;
+};
+
+}  // namespace snapdump

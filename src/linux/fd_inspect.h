@@ -1,0 +1,29 @@
+// The Linux meaning of PSS handle capture: one HandleEntry per open file descriptor, with as
+// much as the capture flags ask for (names, basic information, type-specific information).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "snapdump/snapshot_types.h"
+
+namespace snapdump::os {
+
+// Lists /proc/PID/fd. `flags` is a PSS capture-flag set: kHandles alone gives fd numbers and
+// kinds; kHandleNameInformation adds the link target; kHandleBasicInformation adds fdinfo and
+// fstat fields; kHandleTypeSpecificInformation adds the per-kind record. An fd closed while it
+// is being read is skipped, never an error.
+std::vector<HandleEntry> read_handles(pid_t pid, CaptureFlags flags);
+
+// The kind of an fd from its /proc/PID/fd/N link text and the st_mode of the object it
+// points to (0 when stat failed). The link text decides for pipes, sockets, anonymous inodes
+// and memfds; the mode for named files.
+FdKind classify_fd(std::string_view link, uint32_t mode) noexcept;
+
+// The PSS-style TypeName of a kind: "File", "Directory", "Pipe", "Socket", "EventFd", ...
+const char* fd_type_name(FdKind kind) noexcept;
+
+}  // namespace snapdump::os

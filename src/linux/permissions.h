@@ -1,0 +1,13 @@
+// Checks, before anything is stopped, that the target can be traced, and says why not:
+// the process is gone, another tracer holds it, Yama's ptrace_scope forbids it, or this user
+// lacks the right (another uid without CAP_SYS_PTRACE).
+#pragma once
+
+#include <sys/types.h>
+
+namespace snapdump::os {
+
+// Throws Error(no_such_process | already_traced | permission_denied) with the cause and the fix.
+void check_traceable(pid_t pid);
+
+}  // namespace snapdump::os

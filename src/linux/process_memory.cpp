@@ -1,0 +1,42 @@
+#include "linux/process_memory.h"
+
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <cerrno>
+
+namespace snapdump::os {
+
+size_t read_process_memory(pid_t pid, uint64_t address, std::span<uint8_t> out, int* err) {
+  if (err) *err = 0;
+  size_t done = 0;
+  while (done < out.size()) {
+    // process_vm_readv stops at the first unreadable page of a range and returns a short
+    // count; reading page by page after a short read finds exactly where it stopped.
+    struct iovec local{out.data() + done, out.size() - done};
+    struct iovec remote{reinterpret_cast<void*>(address + done), out.size() - done};
+    ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+    if (n > 0) {
+      done += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    int e = n < 0 ? errno : EFAULT;
+    // Some kernels do not split an iovec element: retry the first page alone so a readable
+    // prefix of a partly unreadable range is still returned.
+    size_t page = 4096 - ((address + done) & 4095);
+    if (e == EFAULT && out.size() - done > page) {
+      struct iovec l1{out.data() + done, page};
+      struct iovec r1{reinterpret_cast<void*>(address + done), page};
+      if (process_vm_readv(pid, &l1, 1, &r1, 1, 0) == static_cast<ssize_t>(page)) {
+        done += page;
+        continue;
+      }
+    }
+    if (err) *err = e;
+    break;
+  }
+  return done;
+}
+
+}  // namespace snapdump::os

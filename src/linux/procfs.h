@@ -1,0 +1,85 @@
+// Parsers for /proc/PID files. Every function reads the live kernel view; none stops the
+// target. A vanished process gives Error(no_such_process), a refused read
+// Error(permission_denied), so callers can tell a user why.
+#pragma once
+
+#include <sys/types.h>
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "snapdump/error.h"
+#include "snapdump/snapshot_types.h"
+
+namespace snapdump::os {
+
+// Whole file as a string (procfs files have no useful size, so this reads until EOF).
+std::string read_text_file(const std::string& path);
+
+// /proc/PID/maps, or /proc/PID/smaps when with_smaps is set (then rss/anonymous/swap/anon_huge
+// and the VmFlags dc/wf/dd/hg/io fields are filled too). RegionType: image for file mappings
+// of ELF files (decided later by elf_identity), mapped for other file mappings and shared
+// anonymous memory, private_ otherwise. `copy` and `elf` are left at their defaults.
+std::vector<Region> read_maps(pid_t pid, bool with_smaps);
+
+// Everything ProcessInfo holds, from stat, status, exe, cmdline, comm and sched_getaffinity.
+ProcessInfo read_process_info(pid_t pid);
+
+// TIDs in /proc/PID/task, ascending.
+std::vector<pid_t> list_threads(pid_t pid);
+
+struct TaskStat {
+  char state = '?';
+  uint64_t user_time_ns = 0, kernel_time_ns = 0;
+  uint64_t start_time_unix_ns = 0;
+  int priority = 0, nice = 0;
+  int processor = -1;
+};
+TaskStat read_task_stat(pid_t pid, pid_t tid);
+
+// /proc/PID/task/TID/comm without the newline.
+std::string read_thread_name(pid_t pid, pid_t tid);
+
+// /proc/PID/task/TID/syscall. number: the syscall, -1 "running" (user space), -2 unknown.
+struct SyscallState {
+  long number = -2;
+  std::array<uint64_t, 6> args{};
+  uint64_t stack_pointer = 0, instruction_pointer = 0;
+};
+SyscallState read_syscall(pid_t pid, pid_t tid);
+
+// The first 64 CPUs of a thread's affinity mask.
+uint64_t read_affinity(pid_t tid);
+
+// /proc/PID/auxv as (type, value) pairs.
+std::vector<std::pair<uint64_t, uint64_t>> read_auxv(pid_t pid);
+
+// Boot time in Unix nanoseconds (btime of /proc/stat): converts start times in clock ticks.
+uint64_t boot_time_unix_ns();
+
+// ---- helpers shared by the other /proc readers ----------------------------------------------
+
+// read_text_file without the throw: 0 on success, else the errno (ENOENT when a process or an
+// fd vanished). Lets callers treat "gone" as "skip" where that is the contract.
+int try_read_text_file(const std::string& path, std::string& out);
+
+// The Error for a failed access to `path`: ENOENT/ESRCH give no_such_process, EACCES/EPERM
+// permission_denied (with a hint on how to get access), others follow errc_from_errno.
+Error error_for_path(const std::string& path, int err);
+
+// Wall-clock now in Unix nanoseconds (the capture_time of entries).
+uint64_t now_unix_ns();
+
+// ---- pure parsers of already-read text (exposed so tests can feed them odd input) ------------
+
+// The text of /proc/PID/maps or /proc/PID/smaps. Lines that do not parse are skipped.
+std::vector<Region> parse_maps(std::string_view text, bool with_smaps);
+
+// The text of /proc/PID/task/TID/syscall.
+SyscallState parse_syscall(std::string_view text);
+
+}  // namespace snapdump::os

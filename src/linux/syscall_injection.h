@@ -1,0 +1,39 @@
+// Running a syscall inside a ptrace-stopped thread of another process, without writing a byte
+// of its memory: the thread's registers are pointed at an existing `syscall` instruction (a
+// "gadget") in its own code, the syscall runs under PTRACE_SYSCALL, and the registers are put
+// back exactly, so an interrupted blocking call restarts as if nothing happened.
+#pragma once
+
+#include <sys/types.h>
+#include <sys/user.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "linux/ptrace_thread.h"
+#include "snapdump/snapshot_types.h"
+
+namespace snapdump::os {
+
+// Finds a `syscall` instruction whose following instruction has no effect outside the thread's
+// own registers (ret, cmp, test, reg-to-reg mov, ...). That property is what makes the VA clone
+// safe: a clone that ever ran would execute only that one instruction before it traps.
+// Looks in [vdso] first, then libc, then any executable mapping. Throws Error(not_supported).
+uint64_t find_syscall_gadget(pid_t pid, const std::vector<Region>& regions);
+
+// True if the bytes at `next` (the instruction after a syscall) are on the allow-list.
+bool is_harmless_instruction(const uint8_t* next, size_t available);
+
+struct InjectedSyscall {
+  long result = 0;       // rax after the call (a negative errno on failure)
+  pid_t new_child = 0;   // for clone: the child's pid, reported by PTRACE_EVENT_CLONE
+};
+
+// Runs syscall `number` with `args` in `thread`, which must be stopped; `saved` are its registers
+// at the stop, restored afterwards whatever happens. With `trace_clone` the thread is traced for
+// PTRACE_EVENT_CLONE so a cloned child is born traced and stopped.
+InjectedSyscall inject_syscall(TracedThread& thread, const user_regs_struct& saved, uint64_t gadget,
+                               long number, const std::vector<uint64_t>& args,
+                               bool trace_clone = false, bool single_step_child = false);
+
+}  // namespace snapdump::os

@@ -1,0 +1,456 @@
+// Snapshot::capture: the phases of a capture, in the order that keeps the target's pause short.
+//   1. before the stop: validate, check permissions, read /proc (process, smaps), find a gadget
+//   2. the stop:        interrupt every thread, read registers, then clone or copy pages
+//   3. after the stop:  names, times, handles, ELF identities (read from the clone if any)
+// Everything that touches ptrace runs on the snapshot's tracer thread.
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "linux/breakaway.h"
+#include "linux/elf_identity.h"
+#include "linux/fd_inspect.h"
+#include "linux/permissions.h"
+#include "linux/process_memory.h"
+#include "linux/procfs.h"
+#include "linux/syscall_injection.h"
+#include "linux/syscall_restart.h"
+#include "snapshot/snapshot_state.h"
+
+namespace snapdump {
+namespace {
+
+uint64_t monotonic_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+uint64_t realtime_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// Times one phase into a PhaseCounter.
+class PhaseTimer {
+ public:
+  explicit PhaseTimer(PhaseCounter& c) : c_(c), ns_(monotonic_ns()), tsc_(__rdtsc()) {}
+  ~PhaseTimer() {
+    c_.wall_ns += monotonic_ns() - ns_;
+    c_.cycles += __rdtsc() - tsc_;
+  }
+
+ private:
+  PhaseCounter& c_;
+  uint64_t ns_, tsc_;
+};
+
+// Test hook: SNAPDUMP_TEST_STALL_AT=<phase>[:<ms>] makes the capture announce the phase on
+// stderr and sleep there (an hour by default), so tests can SIGKILL snapdump, or kill the
+// target, at that exact point. Phases: before-stop, in-pause, after-clone, after-resume.
+void test_stall_point(const char* phase) {
+  const char* wanted = std::getenv("SNAPDUMP_TEST_STALL_AT");
+  if (wanted == nullptr) return;
+  std::string spec(wanted);
+  std::string name = spec.substr(0, spec.find(':'));
+  if (name != phase) return;
+  unsigned ms = spec.find(':') == std::string::npos ? 3'600'000u
+                                                    : static_cast<unsigned>(std::stoul(spec.substr(spec.find(':') + 1)));
+  std::string line = fmt::format("snapdump: stalled at {}\n", phase);
+  (void)!write(2, line.data(), line.size());
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
+
+void validate(CaptureFlags flags, const CaptureOptions& options) {
+  constexpr CaptureFlags kReserved =
+      capture::kReserved00000002 | capture::kReserved00000400 | capture::kReserved00004000;
+  constexpr CaptureFlags kKnown = 0x00007fff | capture::kCreateBreakawayOptional |
+                                  capture::kCreateBreakaway | capture::kCreateForceBreakaway |
+                                  capture::kCreateUseVmAllocations |
+                                  capture::kCreateMeasurePerformance | capture::kCreateReleaseSection;
+  if (flags & kReserved) {
+    throw Error(Errc::invalid_argument, fmt::format("reserved capture flag bits set: {:#x}", flags & kReserved));
+  }
+  if (flags & ~kKnown) {
+    throw Error(Errc::invalid_argument, fmt::format("unknown capture flag bits: {:#x}", flags & ~kKnown));
+  }
+  if ((flags & capture::kVaSpaceSectionInformation) && !(flags & capture::kVaSpace)) {
+    throw Error(Errc::invalid_argument, "kVaSpaceSectionInformation is only valid with kVaSpace");
+  }
+  if ((flags & capture::kCreateBreakawayOptional) &&
+      !(flags & (capture::kCreateBreakaway | capture::kCreateForceBreakaway))) {
+    throw Error(Errc::invalid_argument,
+                "kCreateBreakawayOptional needs kCreateBreakaway or kCreateForceBreakaway");
+  }
+  if ((flags & capture::kVaClone) && options.hold) {
+    throw Error(Errc::invalid_argument, "hold mode and kVaClone exclude each other");
+  }
+  if (flags & capture::kIptTrace) {
+    if (access("/sys/bus/event_source/devices/intel_pt", F_OK) != 0) {
+      throw Error(Errc::not_supported,
+                  "kIptTrace: this CPU or kernel offers no Intel Processor Trace "
+                  "(/sys/bus/event_source/devices/intel_pt is absent)");
+    }
+    throw Error(Errc::not_supported, "kIptTrace: Intel PT capture is not implemented yet");
+  }
+  if (flags & capture::kCreateUseVmAllocations) {
+    throw Error(Errc::not_supported,
+                "kCreateUseVmAllocations (a capture path without heap use) is not implemented yet");
+  }
+}
+
+struct StoppedThread {
+  os::TracedThread traced;
+  ThreadEntry entry;
+  user_regs_struct regs{};  // always read while stopped: stacks and windows need rsp and rip
+};
+
+class Capturer {
+ public:
+  Capturer(detail::SnapshotState& s, const CaptureOptions& o) : s_(s), o_(o) {}
+
+  void run() {
+    PhaseTimer total(s_.perf.total);
+    os::check_traceable(s_.pid);
+    s_.process = os::read_process_info(s_.pid);
+    {
+      PhaseTimer t(s_.perf.va_space);
+      s_.regions = os::read_maps(s_.pid, /*with_smaps=*/true);
+    }
+    if (s_.mode == MemoryMode::clone) gadget_ = os::find_syscall_gadget(s_.pid, s_.regions);
+    test_stall_point("before-stop");
+
+    stop_all();
+    capture_in_pause();
+    if (s_.mode != MemoryMode::hold) resume_all();
+    test_stall_point("after-resume");
+
+    finish_threads();
+    finish_regions();
+    if (s_.flags & capture::kHandles) {
+      PhaseTimer t(s_.perf.handles);
+      pid_t from = s_.clone ? s_.clone->pid() : s_.pid;
+      s_.handles = os::read_handles(from, s_.flags);
+    }
+    if (s_.clone) {
+      // The clone keeps no fd of the target open from here on: a socket the target closes
+      // reaches EOF at its peer at once, not when the dump is done.
+      s_.clone->close_files();
+      if (s_.flags & (capture::kCreateBreakaway | capture::kCreateForceBreakaway)) {
+        os::break_away(s_.clone->pid(), s_.pid, (s_.flags & capture::kCreateBreakawayOptional) != 0);
+      }
+    }
+  }
+
+ private:
+  void stop_all() {
+    // Seize first (no stop yet), then interrupt: the pause starts at the first interrupt.
+    // New threads can appear until every thread is stopped, so list again until a pass finds
+    // none: a stopped thread cannot create one.
+    bool first_pass = true;
+    for (;;) {
+      std::vector<pid_t> tids;
+      try {
+        tids = os::list_threads(s_.pid);
+      } catch (const Error&) {
+        throw Error(Errc::process_exited, fmt::format("process {} exited during capture", s_.pid));
+      }
+      std::vector<StoppedThread*> fresh;
+      for (pid_t tid : tids) {
+        if (known_.count(tid)) continue;
+        known_.insert(tid);
+        if (o_.leave_unrestartable_running) {
+          os::SyscallState sc = os::read_syscall(s_.pid, tid);
+          if (os::interrupted_by_stop(sc.number)) {
+            left_running_.push_back(tid);
+            continue;
+          }
+        }
+        auto st = std::make_unique<StoppedThread>(StoppedThread{os::TracedThread(tid), {}, {}});
+        st->entry.tid = tid;
+        if (!st->traced.seize()) {
+          exited_.push_back(tid);
+          continue;
+        }
+        fresh.push_back(st.get());
+        threads_.push_back(std::move(st));
+      }
+      if (fresh.empty() && !first_pass) break;
+      if (first_pass) pause_start_ = monotonic_ns();
+      first_pass = false;
+      for (StoppedThread* t : fresh) t->traced.interrupt();
+      for (StoppedThread* t : fresh) {
+        if (t->traced.wait_stop(o_.stop_timeout) == os::StopResult::exited) exited_.push_back(t->entry.tid);
+      }
+      if (fresh.empty()) break;
+    }
+    bool leader_alive = std::any_of(threads_.begin(), threads_.end(), [&](const auto& t) {
+      return t->traced.seized();
+    }) || !left_running_.empty();
+    if (!leader_alive) {
+      throw Error(Errc::process_exited, fmt::format("process {} exited during capture", s_.pid));
+    }
+  }
+
+  void capture_in_pause() {
+    PhaseTimer t(s_.perf.threads);
+    test_stall_point("in-pause");
+    bool want_context = s_.flags & capture::kThreadContext;
+    bool want_xstate = s_.flags & capture::kThreadContextExtended;
+    ContextFlags cf = s_.context_flags;
+    for (auto& st : threads_) {
+      if (!st->traced.seized()) continue;
+      st->traced.get_regs(st->regs);
+      st->entry.capture_time_unix_ns = realtime_ns();
+      if (!want_context && !want_xstate) continue;
+      st->entry.regs = st->regs;
+      st->entry.context_flags = want_context ? (cf & (context::kAll)) : 0;
+      if (want_context && (cf & context::kFloatingPoint & ~context::kAmd64)) st->traced.get_fpregs(st->entry.fpregs);
+      if (want_context && (cf & context::kDebugRegisters & ~context::kAmd64)) {
+        st->entry.debug_registers = st->traced.get_debug_registers();
+      }
+      if (want_xstate || (cf & context::kXState & ~context::kAmd64)) {
+        st->entry.xsave = st->traced.get_xstate();
+        if (!st->entry.xsave.empty()) st->entry.context_flags |= context::kXState;
+      }
+    }
+    if (s_.mode == MemoryMode::clone) {
+      make_clone();
+    } else if (s_.mode == MemoryMode::auxiliary_pages) {
+      PhaseTimer a(s_.perf.aux_pages);
+      copy_ranges(plan_auxiliary_ranges(), AuxiliaryPage::Why::stack);
+    }
+  }
+
+  void make_clone() {
+    PhaseTimer t(s_.perf.va_clone);
+    // Any stopped thread can carry the injected clone(): its own interrupted call restarts.
+    // Prefer one that no pending signal stopped, so that signal's delivery is untouched.
+    StoppedThread* carrier = nullptr;
+    for (auto& st : threads_) {
+      if (!st->traced.seized()) continue;
+      if (!carrier || (carrier->traced.pending_signal() && !st->traced.pending_signal())) carrier = st.get();
+    }
+    if (!carrier) throw Error(Errc::process_exited, "no thread of the target is left to clone");
+    s_.clone = os::VaClone::create(s_.pid, carrier->traced, carrier->regs, gadget_);
+    s_.clone_created_ns = monotonic_ns();
+    test_stall_point("after-clone");
+    // The kernel leaves MADV_DONTFORK regions out of the clone and zeroes MADV_WIPEONFORK ones:
+    // copy them now, while the target is still stopped, or mark them unreadable.
+    std::vector<std::pair<uint64_t, uint64_t>> uncloned;
+    uint64_t total = 0;
+    for (Region& r : s_.regions) {
+      if (!(r.dont_fork || r.wipe_on_fork) || !(r.prot & PROT_READ) || r.io) continue;
+      if (total + (r.end - r.start) > o_.max_uncloneable_bytes) {
+        r.copy = RegionCopy::unreadable;
+        continue;
+      }
+      total += r.end - r.start;
+      uncloned.emplace_back(r.start, r.end);
+      r.copy = RegionCopy::copied_in_pause;
+    }
+    copy_ranges(uncloned, AuxiliaryPage::Why::not_cloneable);
+  }
+
+  const Region* region_of(uint64_t address) const {
+    for (const Region& r : s_.regions) {
+      if (address >= r.start && address < r.end) return &r;
+    }
+    return nullptr;
+  }
+
+  std::vector<std::pair<uint64_t, uint64_t>> plan_auxiliary_ranges() const {
+    std::vector<std::pair<uint64_t, uint64_t>> ranges;
+    for (const auto& st : threads_) {
+      if (!st->traced.seized()) continue;
+      uint64_t sp = st->regs.rsp, ip = st->regs.rip;
+      // The stack in use: from below the x86-64 red zone up to the top of its mapping.
+      if (const Region* r = region_of(sp); r && (r->prot & PROT_READ)) {
+        uint64_t lo = std::max<uint64_t>(r->start, sp >= 128 ? sp - 128 : 0);
+        uint64_t hi = std::min<uint64_t>(r->end, lo + o_.max_stack_bytes);
+        ranges.emplace_back(lo, hi);
+      }
+      if (const Region* r = region_of(ip); r && (r->prot & PROT_READ)) {
+        uint64_t w = o_.instruction_window;
+        uint64_t lo = std::max<uint64_t>(r->start, ip >= w ? ip - w : 0);
+        uint64_t hi = std::min<uint64_t>(r->end, ip + w);
+        ranges.emplace_back(lo, hi);
+      }
+    }
+    for (const auto& extra : o_.extra_ranges) {
+      if (extra.second > extra.first) ranges.push_back(extra);
+    }
+    return ranges;
+  }
+
+  // Copies [start, end) ranges from the stopped target into auxiliary pages, merging overlaps.
+  void copy_ranges(std::vector<std::pair<uint64_t, uint64_t>> ranges, AuxiliaryPage::Why why) {
+    std::sort(ranges.begin(), ranges.end());
+    std::vector<std::pair<uint64_t, uint64_t>> merged;
+    for (const auto& r : ranges) {
+      if (!merged.empty() && r.first <= merged.back().second) {
+        merged.back().second = std::max(merged.back().second, r.second);
+      } else {
+        merged.push_back(r);
+      }
+    }
+    for (const auto& [lo, hi] : merged) {
+      AuxiliaryPage page;
+      page.address = lo;
+      page.why = why;
+      page.bytes.resize(hi - lo);
+      page.bytes.resize(os::read_process_memory(s_.pid, lo, page.bytes));
+      page.capture_time_unix_ns = realtime_ns();
+      if (const Region* r = region_of(lo)) page.prot = r->prot;
+      if (!page.bytes.empty()) s_.aux_pages.push_back(std::move(page));
+    }
+    std::sort(s_.aux_pages.begin(), s_.aux_pages.end(),
+              [](const AuxiliaryPage& a, const AuxiliaryPage& b) { return a.address < b.address; });
+  }
+
+  void resume_all() {
+    for (auto& st : threads_) st->traced.release();
+    uint64_t end = monotonic_ns();
+    s_.perf.pause.wall_ns = end - pause_start_;
+  }
+
+  void finish_threads() {
+    if (s_.mode == MemoryMode::hold) s_.perf.pause.wall_ns = monotonic_ns() - pause_start_;
+    if (!(s_.flags & capture::kThreads)) {
+      if (s_.mode == MemoryMode::hold) hold_threads();
+      return;
+    }
+    for (auto& st : threads_) {
+      ThreadEntry& e = st->entry;
+      e.capture = ThreadCapture::stopped;
+      fill_thread_details(e, &st->regs, st->regs.rsp);
+      s_.threads.push_back(e);
+    }
+    for (pid_t tid : left_running_) {
+      ThreadEntry e;
+      e.tid = tid;
+      e.capture = ThreadCapture::left_running;
+      os::SyscallState sc = os::read_syscall(s_.pid, tid);
+      e.regs.rip = sc.instruction_pointer;
+      e.regs.rsp = sc.stack_pointer;
+      e.context_flags = (s_.flags & capture::kThreadContext) ? context::kAmd64 : 0;
+      fill_thread_details(e, nullptr, sc.stack_pointer);
+      s_.threads.push_back(e);
+    }
+    // Threads that exited between listing and stopping are kept, flagged, never an error.
+    for (pid_t tid : exited_) {
+      auto it = std::find_if(s_.threads.begin(), s_.threads.end(), [&](const ThreadEntry& e) { return e.tid == tid; });
+      if (it != s_.threads.end()) {
+        it->capture = ThreadCapture::exited;
+        it->context_flags = 0;
+      }
+    }
+    std::sort(s_.threads.begin(), s_.threads.end(),
+              [](const ThreadEntry& a, const ThreadEntry& b) { return a.tid < b.tid; });
+    if (s_.mode == MemoryMode::hold) hold_threads();
+  }
+
+  // `stopped_regs`: the registers read during the stop, nullptr for a thread left running.
+  void fill_thread_details(ThreadEntry& e, const user_regs_struct* stopped_regs, uint64_t sp) {
+    try {
+      e.name = os::read_thread_name(s_.pid, e.tid);
+      os::TaskStat ts = os::read_task_stat(s_.pid, e.tid);
+      e.state = ts.state;
+      e.user_time_ns = ts.user_time_ns;
+      e.kernel_time_ns = ts.kernel_time_ns;
+      e.create_time_unix_ns = ts.start_time_unix_ns;
+      e.priority = ts.priority;
+      e.nice = ts.nice;
+      e.affinity_mask = os::read_affinity(e.tid);
+      os::SyscallState sc = os::read_syscall(s_.pid, e.tid);
+      if (stopped_regs != nullptr) {
+        // After resume the file shows the thread's state now; the registers of the stop say
+        // which call it was in then: orig_rax >= 0 means inside a syscall.
+        const user_regs_struct& r = *stopped_regs;
+        long nr = static_cast<long>(static_cast<long long>(r.orig_rax));
+        e.syscall_number = nr >= 0 ? nr : -1;
+        e.syscall_args = {r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9};
+      } else {
+        e.syscall_number = sc.number;
+        e.syscall_args = sc.args;
+      }
+    } catch (const Error&) {
+      e.capture = ThreadCapture::exited;
+    }
+    if (const Region* r = region_of(sp)) {
+      e.stack_limit = r->start;
+      e.stack_base = r->end;
+    }
+  }
+
+  void hold_threads() {
+    for (auto& st : threads_) {
+      if (st->traced.seized()) s_.held.push_back(std::move(st->traced));
+    }
+  }
+
+  void finish_regions() {
+    if (s_.flags & capture::kVaSpaceSectionInformation) os::attach_module_identities(s_.pid, s_.regions);
+    for (Region& r : s_.regions) {
+      if (r.copy == RegionCopy::copied_in_pause || r.copy == RegionCopy::unreadable) continue;
+      if (!(r.prot & PROT_READ) || r.io || r.path == "[vsyscall]") {
+        r.copy = RegionCopy::unreadable;
+      } else if (s_.mode == MemoryMode::clone) {
+        r.copy = r.shared ? RegionCopy::shared_live : RegionCopy::clone;
+      } else if (s_.mode == MemoryMode::hold) {
+        r.copy = RegionCopy::held;
+      } else {
+        r.copy = RegionCopy::live;
+      }
+    }
+  }
+
+  detail::SnapshotState& s_;
+  const CaptureOptions& o_;
+  uint64_t gadget_ = 0;
+  uint64_t pause_start_ = 0;
+  std::set<pid_t> known_;
+  std::vector<std::unique_ptr<StoppedThread>> threads_;
+  std::vector<pid_t> left_running_;
+  std::vector<pid_t> exited_;
+};
+
+}  // namespace
+
+Snapshot Snapshot::capture(pid_t pid, CaptureFlags flags, ContextFlags context_flags,
+                           const CaptureOptions& options) {
+  validate(flags, options);
+  auto state = std::make_shared<detail::SnapshotState>();
+  state->pid = pid;
+  state->flags = flags;
+  state->context_flags = context_flags;
+  state->mode = (flags & capture::kVaClone) ? MemoryMode::clone
+                : options.hold            ? MemoryMode::hold
+                                          : MemoryMode::auxiliary_pages;
+  state->tracer = std::make_unique<os::TracerThread>();
+  state->tracer->run([&] {
+    try {
+      Capturer(*state, options).run();
+    } catch (...) {
+      // Undo on the tracer thread: the clone and held threads are its tracees.
+      state->clone.reset();
+      state->held.clear();
+      throw;
+    }
+  });
+  if (!state->clone && state->held.empty()) state->tracer.reset();
+  return Snapshot(std::move(state));
+}
+
+}  // namespace snapdump

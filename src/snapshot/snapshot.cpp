@@ -1,0 +1,152 @@
+#include <algorithm>
+#include <cstring>
+#include <ctime>
+
+#include <fmt/format.h>
+
+#include "linux/process_memory.h"
+#include "snapshot/snapshot_state.h"
+
+namespace snapdump {
+
+const char* to_string(MemoryMode mode) noexcept {
+  switch (mode) {
+    case MemoryMode::clone: return "clone";
+    case MemoryMode::auxiliary_pages: return "auxiliary-pages";
+    case MemoryMode::hold: return "hold";
+  }
+  return "?";
+}
+
+namespace detail {
+SnapshotState::~SnapshotState() {
+  if (!tracer) return;
+  // The clone and held threads are tracees of the tracer thread: only it may release them.
+  tracer->run([this] {
+    clone.reset();
+    held.clear();
+  });
+}
+}  // namespace detail
+
+namespace {
+
+template <class T>
+const T* walk(const std::vector<T>& items, WalkMarker& marker) {
+  if (marker.position() >= items.size()) return nullptr;
+  const T* item = &items[marker.position()];
+  marker.set_position(marker.position() + 1);
+  return item;
+}
+
+[[noreturn]] void not_captured(const char* what, const char* flag) {
+  throw Error(Errc::not_captured, fmt::format("the snapshot holds no {}: capture with {}", what, flag));
+}
+
+}  // namespace
+
+const detail::SnapshotState& Snapshot::state() const {
+  if (!state_) throw Error(Errc::invalid_argument, "empty snapshot handle (freed or never captured)");
+  return *state_;
+}
+
+CaptureFlags Snapshot::flags() const { return state().flags; }
+ContextFlags Snapshot::context_flags() const { return state().context_flags; }
+MemoryMode Snapshot::memory_mode() const { return state().mode; }
+pid_t Snapshot::pid() const { return state().pid; }
+const ProcessInfo& Snapshot::process() const { return state().process; }
+
+std::optional<pid_t> Snapshot::va_clone_pid() const {
+  if (!state().clone) return std::nullopt;
+  return state().clone->pid();
+}
+
+const std::vector<ThreadEntry>& Snapshot::threads() const {
+  if (!(state().flags & capture::kThreads)) not_captured("threads", "kThreads");
+  return state().threads;
+}
+const std::vector<Region>& Snapshot::regions() const {
+  if (!(state().flags & capture::kVaSpace)) not_captured("VA space", "kVaSpace");
+  return state().regions;
+}
+const std::vector<Region>& Snapshot::memory_map() const { return state().regions; }
+const std::vector<HandleEntry>& Snapshot::handles() const {
+  if (!(state().flags & capture::kHandles)) not_captured("handles", "kHandles");
+  return state().handles;
+}
+const std::vector<AuxiliaryPage>& Snapshot::auxiliary_pages() const { return state().aux_pages; }
+PerformanceCounters Snapshot::performance() const {
+  if (!(state().flags & capture::kCreateMeasurePerformance)) {
+    not_captured("performance counters", "kCreateMeasurePerformance");
+  }
+  PerformanceCounters perf = state().perf;
+  if (state().clone) {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t now = static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+    perf.clone_lifetime_ns = now - state().clone_created_ns;
+  }
+  return perf;
+}
+std::chrono::nanoseconds Snapshot::pause() const {
+  return std::chrono::nanoseconds(state().perf.pause.wall_ns);
+}
+
+const ThreadEntry* Snapshot::walk_threads(WalkMarker& m) const { return walk(threads(), m); }
+const Region* Snapshot::walk_regions(WalkMarker& m) const { return walk(regions(), m); }
+const HandleEntry* Snapshot::walk_handles(WalkMarker& m) const { return walk(handles(), m); }
+const AuxiliaryPage* Snapshot::walk_auxiliary_pages(WalkMarker& m) const {
+  return walk(state().aux_pages, m);
+}
+
+size_t Snapshot::read_memory(uint64_t address, std::span<uint8_t> out, ReadSource* source) const {
+  const auto& s = state();
+  if (source) *source = ReadSource::none;
+  size_t done = 0;
+  while (done < out.size()) {
+    uint64_t at = address + done;
+    if (at < address) break;  // wrapped around the address space
+    size_t want = out.size() - done;
+    // Auxiliary pages win: they hold bytes the clone lacks or the live target has changed.
+    auto next_aux = std::upper_bound(s.aux_pages.begin(), s.aux_pages.end(), at,
+                                     [](uint64_t a, const AuxiliaryPage& p) { return a < p.address; });
+    if (next_aux != s.aux_pages.begin()) {
+      const AuxiliaryPage& p = *std::prev(next_aux);
+      if (at < p.address + p.bytes.size()) {
+        size_t n = std::min<uint64_t>(want, p.address + p.bytes.size() - at);
+        std::memcpy(out.data() + done, p.bytes.data() + (at - p.address), n);
+        done += n;
+        if (source) *source = ReadSource::auxiliary_page;
+        continue;
+      }
+    }
+    auto region = std::upper_bound(s.regions.begin(), s.regions.end(), at,
+                                   [](uint64_t a, const Region& r) { return a < r.start; });
+    if (region == s.regions.begin()) break;
+    const Region& r = *std::prev(region);
+    if (at >= r.end) break;
+    if (r.copy == RegionCopy::unreadable || r.copy == RegionCopy::copied_in_pause) break;
+    uint64_t limit = r.end;
+    if (next_aux != s.aux_pages.end()) limit = std::min(limit, next_aux->address);
+    size_t n = std::min<uint64_t>(want, limit - at);
+    pid_t from = s.clone ? s.clone->pid() : s.pid;
+    size_t got = os::read_process_memory(from, at, out.subspan(done, n));
+    if (got > 0 && source) {
+      *source = s.clone ? ReadSource::clone
+                        : (s.mode == MemoryMode::hold ? ReadSource::held : ReadSource::live);
+    }
+    done += got;
+    if (got < n) break;
+  }
+  return done;
+}
+
+CaptureFlags choose_memory_capture(uint64_t needed_bytes, uint64_t process_bytes) {
+  // The stop-and-copy pause grows with the bytes copied (a few GB/s); the clone pause grows with
+  // the page tables copied, about a 32nd as fast per mapped byte. Copy while that is cheaper,
+  // never less than 4 MiB (a clone's fixed cost). bench/capture_pause_bench measures both.
+  uint64_t copy_limit = std::max<uint64_t>(4u << 20, process_bytes / 32);
+  return needed_bytes <= copy_limit ? capture::kNone : capture::kVaClone;
+}
+
+}  // namespace snapdump

@@ -1,0 +1,150 @@
+#include "snapshot_report.h"
+
+#include <sys/mman.h>
+
+#include <fmt/format.h>
+
+namespace snapdump::cli {
+namespace {
+
+std::string hex(const std::vector<uint8_t>& bytes) {
+  std::string s;
+  for (uint8_t b : bytes) s += fmt::format("{:02x}", b);
+  return s;
+}
+
+std::string prot_string(const Region& r) {
+  return fmt::format("{}{}{}{}", (r.prot & PROT_READ) ? 'r' : '-', (r.prot & PROT_WRITE) ? 'w' : '-',
+                     (r.prot & PROT_EXEC) ? 'x' : '-', r.shared ? 's' : 'p');
+}
+
+const char* copy_string(RegionCopy c) {
+  switch (c) {
+    case RegionCopy::clone: return "clone";
+    case RegionCopy::copied_in_pause: return "copied-in-pause";
+    case RegionCopy::shared_live: return "shared-live";
+    case RegionCopy::live: return "live";
+    case RegionCopy::held: return "held";
+    case RegionCopy::unreadable: return "unreadable";
+  }
+  return "?";
+}
+
+const char* thread_capture_string(ThreadCapture c) {
+  switch (c) {
+    case ThreadCapture::stopped: return "stopped";
+    case ThreadCapture::left_running: return "left-running";
+    case ThreadCapture::exited: return "exited";
+  }
+  return "?";
+}
+
+template <class F>
+void if_captured(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    if (e.code() != Errc::not_captured) throw;
+  }
+}
+
+}  // namespace
+
+nlohmann::json snapshot_to_json(const Snapshot& s) {
+  using nlohmann::json;
+  const ProcessInfo& p = s.process();
+  json j;
+  j["pid"] = p.pid;
+  j["memory_mode"] = to_string(s.memory_mode());
+  j["pause_ns"] = s.pause().count();
+  if (auto c = s.va_clone_pid()) j["va_clone_pid"] = *c;
+  j["process"] = {{"name", p.name}, {"parent_pid", p.parent_pid}, {"image_path", p.image_path},
+                  {"command_line", p.command_line}, {"threads", p.thread_count},
+                  {"virtual_size", p.virtual_size}, {"working_set_size", p.working_set_size}};
+  if_captured([&] {
+    for (const ThreadEntry& t : s.threads()) {
+      json e = {{"tid", t.tid}, {"name", t.name}, {"capture", thread_capture_string(t.capture)},
+                {"syscall", t.syscall_number}};
+      if (t.context_flags) {
+        e["rip"] = fmt::format("{:#x}", t.regs.rip);
+        e["rsp"] = fmt::format("{:#x}", t.regs.rsp);
+        e["context_flags"] = fmt::format("{:#x}", t.context_flags);
+        e["xsave_bytes"] = t.xsave.size();
+      }
+      j["threads"].push_back(e);
+    }
+  });
+  if_captured([&] {
+    for (const Region& r : s.regions()) {
+      json e = {{"start", fmt::format("{:#x}", r.start)}, {"end", fmt::format("{:#x}", r.end)},
+                {"prot", prot_string(r)}, {"path", r.path}, {"copy", copy_string(r.copy)}};
+      if (r.elf) e["build_id"] = hex(r.elf->build_id);
+      j["regions"].push_back(e);
+    }
+  });
+  if_captured([&] {
+    for (const HandleEntry& h : s.handles()) {
+      j["handles"].push_back({{"fd", h.fd}, {"kind", to_string(h.kind)}, {"type", h.type_name}, {"name", h.name}});
+    }
+  });
+  if_captured([&] {
+    PerformanceCounters pc = s.performance();
+    j["performance"] = {{"total_ns", pc.total.wall_ns}, {"pause_ns", pc.pause.wall_ns},
+                        {"va_clone_ns", pc.va_clone.wall_ns}, {"va_space_ns", pc.va_space.wall_ns},
+                        {"handles_ns", pc.handles.wall_ns}, {"threads_ns", pc.threads.wall_ns},
+                        {"aux_pages_ns", pc.aux_pages.wall_ns}};
+  });
+  j["auxiliary_pages"] = s.auxiliary_pages().size();
+  return j;
+}
+
+void print_snapshot(std::FILE* out, const Snapshot& s) {
+  const ProcessInfo& p = s.process();
+  fmt::print(out, "Process {} ({}), parent {}\n  image   {}\n  command {}\n", p.pid, p.name,
+             p.parent_pid, p.image_path, p.command_line);
+  fmt::print(out, "  memory  {:.1f} MiB mapped, {:.1f} MiB resident\n", p.virtual_size / 1048576.0,
+             p.working_set_size / 1048576.0);
+  fmt::print(out, "Capture: {} mode, target paused {:.3f} ms", to_string(s.memory_mode()),
+             s.pause().count() / 1e6);
+  if (auto c = s.va_clone_pid()) fmt::print(out, ", VA clone is process {}", *c);
+  fmt::print(out, "\n");
+  if_captured([&] {
+    fmt::print(out, "\nThreads ({}):\n", s.threads().size());
+    for (const ThreadEntry& t : s.threads()) {
+      fmt::print(out, "  {:>7}  {:<16} {:<12}", t.tid, t.name, thread_capture_string(t.capture));
+      if (t.context_flags) fmt::print(out, " rip {:#014x} rsp {:#014x}", t.regs.rip, t.regs.rsp);
+      if (t.syscall_number >= 0) fmt::print(out, "  in syscall {}", t.syscall_number);
+      if (!t.xsave.empty()) fmt::print(out, "  xsave {} B", t.xsave.size());
+      fmt::print(out, "\n");
+    }
+  });
+  if_captured([&] {
+    fmt::print(out, "\nModules:\n");
+    for (const Region& r : s.regions()) {
+      if (!r.elf) continue;
+      fmt::print(out, "  {:#014x} {:>9} KiB  {}  {}\n", r.elf->load_address, r.elf->image_size / 1024,
+                 r.elf->build_id.empty() ? std::string("(no build-id)") : hex(r.elf->build_id), r.path);
+    }
+    fmt::print(out, "\nMemory regions ({}):\n", s.regions().size());
+    for (const Region& r : s.regions()) {
+      fmt::print(out, "  {:#014x}-{:#014x} {} {:<15} {}\n", r.start, r.end, prot_string(r),
+                 copy_string(r.copy), r.path);
+    }
+  });
+  if_captured([&] {
+    fmt::print(out, "\nHandles ({}):\n", s.handles().size());
+    for (const HandleEntry& h : s.handles()) {
+      fmt::print(out, "  fd {:>4}  {:<10} {}\n", h.fd, h.type_name, h.name);
+    }
+  });
+  if_captured([&] {
+    PerformanceCounters pc = s.performance();
+    fmt::print(out,
+               "\nPerformance: total {:.3f} ms, pause {:.3f} ms (clone {:.3f} ms), VA space "
+               "{:.3f} ms, handles {:.3f} ms\n",
+               pc.total.wall_ns / 1e6, pc.pause.wall_ns / 1e6, pc.va_clone.wall_ns / 1e6,
+               pc.va_space.wall_ns / 1e6, pc.handles.wall_ns / 1e6);
+  });
+}
+
+}  // namespace snapdump::cli
