@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -31,6 +32,22 @@ long checked_ptrace(const char* what, int request, pid_t tid, void* addr, void* 
   long r = ptrace(static_cast<__ptrace_request>(request), tid, addr, data);
   if (r == -1 && errno != 0) fail(what, tid, errno);
   return r;
+}
+
+// The kernel refuses to seize a zombie with EPERM, not ESRCH: tell a dead thread from a refusal.
+bool thread_is_dead(pid_t tid) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/stat", tid);
+  FILE* f = std::fopen(path, "re");
+  if (!f) return true;
+  char line[512] = {};
+  size_t n = std::fread(line, 1, sizeof line - 1, f);
+  std::fclose(f);
+  const char* close = nullptr;
+  for (size_t i = 0; i < n; ++i) {
+    if (line[i] == ')') close = &line[i];
+  }
+  return close != nullptr && close + 2 < line + n && (close[2] == 'Z' || close[2] == 'X');
 }
 
 }  // namespace
@@ -90,6 +107,7 @@ bool TracedThread::seize(unsigned long options) {
     return true;
   }
   if (errno == ESRCH) return false;
+  if (errno == EPERM && thread_is_dead(tid_)) return false;
   if (errno == EPERM) {
     throw Error(Errc::permission_denied,
                 fmt::format("ptrace(PTRACE_SEIZE) of thread {} was refused (EPERM): another tracer "

@@ -1,0 +1,337 @@
+// Readers of per-process /proc files: process and thread status, syscall state, auxv.
+#include "linux/procfs.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <mutex>
+
+#include <fmt/core.h>
+
+#include "linux/text_scan.h"
+
+namespace snapdump::os {
+namespace {
+
+// Closes a file descriptor on every exit path, including throws.
+struct FdCloser {
+  int fd;
+  ~FdCloser() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+uint64_t ticks_to_ns(uint64_t ticks) {
+  static const uint64_t hz = [] {
+    long value = ::sysconf(_SC_CLK_TCK);
+    return value > 0 ? static_cast<uint64_t>(value) : uint64_t{100};
+  }();
+  // Split so that large tick counts do not overflow the multiplication.
+  return ticks / hz * 1'000'000'000ull + ticks % hz * 1'000'000'000ull / hz;
+}
+
+// /proc/PID/stat and /proc/PID/task/TID/stat. comm sits in parentheses and may itself hold
+// spaces and ')', so the fixed fields are taken after the LAST ')'.
+struct StatLine {
+  std::string_view comm;
+  std::vector<std::string_view> fields;  // fields[0] is the state (field 3 in proc(5))
+
+  // proc(5) numbers fields from 1; pid and comm are 1 and 2.
+  std::string_view field(size_t number) const {
+    if (number < 3 || number - 3 >= fields.size()) return {};
+    return fields[number - 3];
+  }
+  uint64_t u64(size_t number) const { return text::parse_u64(field(number)).value_or(0); }
+  int64_t i64(size_t number) const { return text::parse_i64(field(number)).value_or(0); }
+};
+
+StatLine parse_stat_line(std::string_view line, const std::string& path) {
+  size_t open = line.find('(');
+  size_t close = line.rfind(')');
+  if (open == std::string_view::npos || close == std::string_view::npos || close < open) {
+    throw Error(Errc::corrupt_input, fmt::format("{}: no '(comm)' field", path));
+  }
+  StatLine stat;
+  stat.comm = line.substr(open + 1, close - open - 1);
+  std::string_view rest = line.substr(close + 1);
+  while (true) {
+    std::string_view token = text::next_token(rest);
+    if (token.empty()) break;
+    stat.fields.push_back(token);
+  }
+  // starttime (field 22) is the last one every caller needs; older kernels have it too.
+  if (stat.fields.size() < 20) {
+    throw Error(Errc::corrupt_input, fmt::format("{}: only {} fields", path, stat.fields.size()));
+  }
+  return stat;
+}
+
+uint64_t first_64_cpus(const cpu_set_t& set) {
+  uint64_t mask = 0;
+  for (int cpu = 0; cpu < 64; ++cpu) {
+    if (CPU_ISSET(cpu, &set)) mask |= uint64_t{1} << cpu;
+  }
+  return mask;
+}
+
+std::string read_link(const std::string& path, int& err) {
+  std::string target(PATH_MAX, '\0');
+  while (true) {
+    ssize_t n = ::readlink(path.c_str(), target.data(), target.size());
+    if (n < 0) {
+      err = errno;
+      return {};
+    }
+    if (static_cast<size_t>(n) < target.size()) {
+      target.resize(static_cast<size_t>(n));
+      err = 0;
+      return target;
+    }
+    // Truncated: links to deep paths can exceed PATH_MAX, so grow and retry.
+    target.resize(target.size() * 2);
+  }
+}
+
+std::string strip_newline(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+uint64_t now_unix_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+Error error_for_path(const std::string& path, int err) {
+  const char* reason = std::strerror(err);
+  switch (err) {
+    case ENOENT:
+    case ESRCH:
+      return Error(Errc::no_such_process,
+                   fmt::format("{}: {} (the process or thread does not exist)", path, reason), err);
+    case EACCES:
+    case EPERM:
+      return Error(Errc::permission_denied,
+                   fmt::format("{}: {} (run as the target's user or with CAP_SYS_PTRACE)", path,
+                               reason),
+                   err);
+    default:
+      return Error(errc_from_errno(err), fmt::format("{}: {}", path, reason), err);
+  }
+}
+
+int try_read_text_file(const std::string& path, std::string& out) {
+  out.clear();
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  FdCloser closer{fd};
+  char buffer[8192];
+  while (true) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    if (n == 0) return 0;
+    out.append(buffer, static_cast<size_t>(n));
+  }
+}
+
+std::string read_text_file(const std::string& path) {
+  std::string text;
+  if (int err = try_read_text_file(path, text); err != 0) throw error_for_path(path, err);
+  return text;
+}
+
+uint64_t boot_time_unix_ns() {
+  // btime only changes when the clock is stepped; one read per process keeps start times of
+  // different threads comparable.
+  static std::once_flag once;
+  static uint64_t boot_ns = 0;
+  std::call_once(once, [] {
+    std::string stat = read_text_file("/proc/stat");
+    std::string_view text = stat;
+    while (!text.empty()) {
+      std::string_view line = text::next_line(text);
+      std::string_view key = text::next_token(line);
+      if (key != "btime") continue;
+      auto seconds = text::parse_u64(text::next_token(line));
+      if (!seconds) break;
+      boot_ns = *seconds * 1'000'000'000ull;
+      return;
+    }
+    throw Error(Errc::corrupt_input, "/proc/stat: no btime line");
+  });
+  return boot_ns;
+}
+
+ProcessInfo read_process_info(pid_t pid) {
+  const std::string base = fmt::format("/proc/{}", pid);
+  ProcessInfo info;
+  info.pid = pid;
+
+  const std::string stat_path = base + "/stat";
+  std::string stat_text = read_text_file(stat_path);
+  StatLine stat = parse_stat_line(stat_text, stat_path);
+  info.parent_pid = static_cast<pid_t>(stat.i64(4));
+  info.page_fault_count = stat.u64(10) + stat.u64(12);
+  info.user_time_ns = ticks_to_ns(stat.u64(14));
+  info.kernel_time_ns = ticks_to_ns(stat.u64(15));
+  info.priority = static_cast<int>(stat.i64(18));
+  info.nice = static_cast<int>(stat.i64(19));
+  info.create_time_unix_ns = boot_time_unix_ns() + ticks_to_ns(stat.u64(22));
+
+  std::string status = read_text_file(base + "/status");
+  auto kb = [&](std::string_view key) -> uint64_t {
+    auto value = text::find_field(status, key);
+    return value ? text::parse_kb_as_bytes(*value).value_or(0) : 0;
+  };
+  // Kernel threads have no Vm* lines; they stay 0.
+  info.peak_virtual_size = kb("VmPeak");
+  info.virtual_size = kb("VmSize");
+  info.peak_working_set_size = kb("VmHWM");
+  info.working_set_size = kb("VmRSS");
+  info.pagefile_usage = kb("VmSwap");
+  info.private_usage = kb("RssAnon") + info.pagefile_usage;
+  if (auto threads = text::find_field(status, "Threads")) {
+    info.thread_count = static_cast<uint32_t>(text::parse_u64(*threads).value_or(0));
+  }
+  // Uid/Gid list real, effective, saved, fs ids; the real id is the owner a user expects.
+  if (auto uid = text::find_field(status, "Uid")) {
+    std::string_view rest = *uid;
+    info.uid = static_cast<uid_t>(text::parse_u64(text::next_token(rest)).value_or(0));
+  }
+  if (auto gid = text::find_field(status, "Gid")) {
+    std::string_view rest = *gid;
+    info.gid = static_cast<gid_t>(text::parse_u64(text::next_token(rest)).value_or(0));
+  }
+
+  // exe and cmdline are missing for kernel threads and zombies; that is not an error.
+  int err = 0;
+  info.image_path = read_link(base + "/exe", err);
+  std::string cmdline;
+  if (try_read_text_file(base + "/cmdline", cmdline) == 0) {
+    while (!cmdline.empty() && cmdline.back() == '\0') cmdline.pop_back();
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    info.command_line = std::move(cmdline);
+  }
+  std::string comm;
+  if (try_read_text_file(base + "/comm", comm) == 0) {
+    info.name = strip_newline(std::move(comm));
+  } else {
+    info.name = std::string(stat.comm);
+  }
+
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(pid, sizeof set, &set) == 0) info.affinity_mask = first_64_cpus(set);
+  return info;
+}
+
+std::vector<pid_t> list_threads(pid_t pid) {
+  const std::string path = fmt::format("/proc/{}/task", pid);
+  DIR* dir = ::opendir(path.c_str());
+  if (dir == nullptr) throw error_for_path(path, errno);
+  std::vector<pid_t> tids;
+  while (dirent* entry = ::readdir(dir)) {
+    auto tid = text::parse_u64(entry->d_name);
+    if (tid && *tid > 0 && *tid <= INT_MAX) tids.push_back(static_cast<pid_t>(*tid));
+  }
+  ::closedir(dir);
+  std::sort(tids.begin(), tids.end());
+  return tids;
+}
+
+TaskStat read_task_stat(pid_t pid, pid_t tid) {
+  const std::string path = fmt::format("/proc/{}/task/{}/stat", pid, tid);
+  std::string text = read_text_file(path);
+  StatLine stat = parse_stat_line(text, path);
+  TaskStat task;
+  std::string_view state = stat.field(3);
+  task.state = state.empty() ? '?' : state.front();
+  task.user_time_ns = ticks_to_ns(stat.u64(14));
+  task.kernel_time_ns = ticks_to_ns(stat.u64(15));
+  task.priority = static_cast<int>(stat.i64(18));
+  task.nice = static_cast<int>(stat.i64(19));
+  task.start_time_unix_ns = boot_time_unix_ns() + ticks_to_ns(stat.u64(22));
+  if (auto cpu = text::parse_i64(stat.field(39))) task.processor = static_cast<int>(*cpu);
+  return task;
+}
+
+std::string read_thread_name(pid_t pid, pid_t tid) {
+  return strip_newline(read_text_file(fmt::format("/proc/{}/task/{}/comm", pid, tid)));
+}
+
+SyscallState parse_syscall(std::string_view text_in) {
+  SyscallState state;
+  std::string_view rest = text::trim(text_in);
+  std::string_view first = text::next_token(rest);
+  // "running": the task was runnable, so the kernel could not sample it; it is in user space
+  // or about to be, either way not blocked in a syscall.
+  if (first == "running") {
+    state.number = -1;
+    return state;
+  }
+  auto number = text::parse_i64(first);
+  if (!number) return state;  // unknown format: leave -2
+  std::vector<uint64_t> values;
+  while (values.size() < 8) {
+    std::string_view token = text::next_token(rest);
+    if (token.empty()) break;
+    auto value = text::parse_u64(token, 16);
+    if (!value) return state;
+    values.push_back(*value);
+  }
+  // Blocked outside a syscall the kernel prints "-1 sp pc"; inside one "nr a1..a6 sp pc".
+  if (*number < 0 && values.size() == 2) {
+    state.number = -1;
+    state.stack_pointer = values[0];
+    state.instruction_pointer = values[1];
+  } else if (*number >= 0 && values.size() == 8) {
+    state.number = static_cast<long>(*number);
+    std::copy(values.begin(), values.begin() + 6, state.args.begin());
+    state.stack_pointer = values[6];
+    state.instruction_pointer = values[7];
+  }
+  return state;
+}
+
+SyscallState read_syscall(pid_t pid, pid_t tid) {
+  return parse_syscall(read_text_file(fmt::format("/proc/{}/task/{}/syscall", pid, tid)));
+}
+
+uint64_t read_affinity(pid_t tid) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(tid, sizeof set, &set) != 0) {
+    int err = errno;
+    throw error_for_path(fmt::format("sched_getaffinity({})", tid), err);
+  }
+  return first_64_cpus(set);
+}
+
+std::vector<std::pair<uint64_t, uint64_t>> read_auxv(pid_t pid) {
+  std::string bytes = read_text_file(fmt::format("/proc/{}/auxv", pid));
+  std::vector<std::pair<uint64_t, uint64_t>> entries;
+  constexpr size_t kPair = 2 * sizeof(uint64_t);
+  for (size_t offset = 0; offset + kPair <= bytes.size(); offset += kPair) {
+    uint64_t type = 0, value = 0;
+    std::memcpy(&type, bytes.data() + offset, sizeof type);
+    std::memcpy(&value, bytes.data() + offset + sizeof type, sizeof value);
+    if (type == 0) break;  // AT_NULL ends the vector
+    entries.emplace_back(type, value);
+  }
+  return entries;
+}
+
+}  // namespace snapdump::os
