@@ -1,0 +1,116 @@
+#include "target_mappings.h"
+
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <string>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "target_json.h"
+
+namespace sdtarget {
+namespace {
+
+constexpr std::size_t kRegion = 64 * 1024;
+constexpr std::size_t kHugePage = 2 * 1024 * 1024;
+
+[[noreturn]] void fail(const char* what) {
+  std::fprintf(stderr, "snapdump_target: %s: %s\n", what, std::strerror(errno));
+  std::exit(1);
+}
+
+void* map_anonymous(std::size_t size, int prot, int flags) {
+  void* memory = mmap(nullptr, size, prot, flags | MAP_ANONYMOUS, -1, 0);
+  if (memory == MAP_FAILED) fail("mmap");
+  return memory;
+}
+
+nlohmann::json region(const char* kind, const void* start, std::size_t size, int fill,
+                      const char* perms) {
+  nlohmann::json entry{{"kind", kind}, {"start", hex(start)}, {"size", size}, {"perms", perms}};
+  // Absent rather than null for regions without a fill: readers test with contains().
+  if (fill >= 0) entry["fill"] = hex(static_cast<std::uint64_t>(fill));
+  return entry;
+}
+
+nlohmann::json filled(const char* kind, int flags, int advice, unsigned char fill,
+                      const char* perms) {
+  void* memory = map_anonymous(kRegion, PROT_READ | PROT_WRITE, flags);
+  // Advice first: WIPEONFORK/DONTFORK are about the VMA, not its contents, but doing it
+  // before the fill means the region is never seen without its flag.
+  if (advice != 0 && madvise(memory, kRegion, advice) != 0) fail("madvise");
+  std::memset(memory, fill, kRegion);
+  return region(kind, memory, kRegion, fill, perms);
+}
+
+std::string own_executable() {
+  char path[PATH_MAX] = {};
+  ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+  if (n < 0) fail("readlink /proc/self/exe");
+  return std::string(path, static_cast<std::size_t>(n));
+}
+
+}  // namespace
+
+nlohmann::json create_mappings() {
+  nlohmann::json mappings = nlohmann::json::array();
+  mappings.push_back(filled("private_anon", MAP_PRIVATE, 0, 0xA1, "rw-p"));
+  mappings.push_back(filled("shared_anon", MAP_SHARED, 0, 0xB2, "rw-s"));
+
+  // An extra read-only view of the executable's first page, apart from the loader's own
+  // mappings of it: a file-backed private region with a known path and offset.
+  const std::string exe = own_executable();
+  int exe_fd = open(exe.c_str(), O_RDONLY | O_CLOEXEC);
+  if (exe_fd < 0) fail("open own executable");
+  const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  void* file_view = mmap(nullptr, page, PROT_READ, MAP_PRIVATE, exe_fd, 0);
+  if (file_view == MAP_FAILED) fail("mmap own executable");
+  close(exe_fd);
+  nlohmann::json file_entry = region("file_private", file_view, page, -1, "r--p");
+  file_entry["path"] = exe;
+  file_entry["offset"] = 0;
+  file_entry["first_bytes"] = hex_bytes(static_cast<const std::uint8_t*>(file_view), 4);
+  mappings.push_back(std::move(file_entry));
+
+  mappings.push_back(filled("dontfork", MAP_PRIVATE, MADV_DONTFORK, 0xC3, "rw-p"));
+  mappings.push_back(filled("wipeonfork", MAP_PRIVATE, MADV_WIPEONFORK, 0xD4, "rw-p"));
+
+  // Reserve guard + region + guard as PROT_NONE, then open up only the middle, so the
+  // guards are exactly adjacent to it.
+  auto* reserved = static_cast<unsigned char*>(
+      map_anonymous(kRegion + 2 * page, PROT_NONE, MAP_PRIVATE));
+  unsigned char* guarded = reserved + page;
+  if (mprotect(guarded, kRegion, PROT_READ | PROT_WRITE) != 0) fail("mprotect");
+  std::memset(guarded, 0xE5, kRegion);
+  // The guards are fields of this entry, not entries of their own: they hold no data, and a
+  // capture may rightly leave inaccessible pages out.
+  nlohmann::json guarded_entry = region("guarded", guarded, kRegion, 0xE5, "rw-p");
+  guarded_entry["guard_before"] = hex(reserved);
+  guarded_entry["guard_after"] = hex(guarded + kRegion);
+  guarded_entry["guard_size"] = page;
+  mappings.push_back(std::move(guarded_entry));
+
+  // THP: 4 MiB on a 2 MiB boundary, advised before first touch so the kernel can back it
+  // with huge pages right away.
+  const std::size_t thp_size = 4 * 1024 * 1024;
+  auto* raw = static_cast<unsigned char*>(
+      map_anonymous(thp_size + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE));
+  auto start = reinterpret_cast<std::uintptr_t>(raw);
+  auto aligned = (start + kHugePage - 1) & ~(kHugePage - 1);
+  if (aligned > start) munmap(raw, aligned - start);
+  if (std::uintptr_t tail = start + thp_size + kHugePage - (aligned + thp_size); tail > 0)
+    munmap(reinterpret_cast<void*>(aligned + thp_size), tail);
+  auto* thp = reinterpret_cast<unsigned char*>(aligned);
+  const bool advised = madvise(thp, thp_size, MADV_HUGEPAGE) == 0;
+  std::memset(thp, 0xF7, thp_size);
+  nlohmann::json thp_entry = region("thp", thp, thp_size, 0xF7, "rw-p");
+  thp_entry["advised"] = advised;
+  mappings.push_back(std::move(thp_entry));
+  return mappings;
+}
+
+}  // namespace sdtarget

@@ -1,0 +1,64 @@
+#include "target_options.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+namespace sdtarget {
+namespace {
+
+[[noreturn]] void usage(const char* problem) {
+  std::fprintf(stderr,
+               "snapdump_target: %s\n"
+               "usage: snapdump_target [--threads N] [--heap-mib M] [--fds] [--mappings] [--avx]\n"
+               "       [--libs] [--all] [--thp] [--spin-threads N] [--idle-threads N]\n",
+               problem);
+  std::exit(2);
+}
+
+std::size_t count_argument(int argc, char** argv, int& i) {
+  if (i + 1 >= argc) usage((std::string("missing value for ") + argv[i]).c_str());
+  const char* text = argv[++i];
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long value = std::strtoull(text, &end, 10);
+  // A cap keeps a typo from asking for terabytes or thousands of threads.
+  if (errno != 0 || end == text || *end != '\0' || text[0] == '-' || value > 1'000'000)
+    usage((std::string("bad number: ") + text).c_str());
+  return static_cast<std::size_t>(value);
+}
+
+}  // namespace
+
+Options parse_options(int argc, char** argv) {
+  Options options;
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (flag == "--threads") options.threads = count_argument(argc, argv, i);
+    else if (flag == "--heap-mib") options.heap_mib = count_argument(argc, argv, i);
+    else if (flag == "--spin-threads") options.spin_threads = count_argument(argc, argv, i);
+    else if (flag == "--idle-threads") options.idle_threads = count_argument(argc, argv, i);
+    else if (flag == "--fds") options.fds = true;
+    else if (flag == "--mappings") options.mappings = true;
+    else if (flag == "--avx") options.avx = true;
+    else if (flag == "--libs") options.libs = true;
+    else if (flag == "--thp") options.thp = true;
+    else if (flag == "--all") options.fds = options.mappings = options.avx = options.libs = true;
+    else usage(("unknown flag " + flag).c_str());
+  }
+  if (options.threads + options.spin_threads + options.idle_threads > 4096)
+    usage("too many threads");
+  return options;
+}
+
+nlohmann::json options_json(const Options& options) {
+  return {{"threads", options.threads},           {"heap_mib", options.heap_mib},
+          {"spin_threads", options.spin_threads}, {"idle_threads", options.idle_threads},
+          {"fds", options.fds},                   {"mappings", options.mappings},
+          {"avx", options.avx},                   {"libs", options.libs},
+          {"thp", options.thp}};
+}
+
+}  // namespace sdtarget

@@ -1,0 +1,27 @@
+// Command-line flags of snapdump_target.
+#pragma once
+
+#include <cstddef>
+
+#include <nlohmann/json.hpp>
+
+namespace sdtarget {
+
+struct Options {
+  std::size_t threads = 6;       // parked workers, cycling through the six park kinds
+  std::size_t heap_mib = 16;
+  std::size_t spin_threads = 0;  // extra user-space spinners for load
+  std::size_t idle_threads = 0;  // extra nanosleep threads for many-thread benches
+  bool fds = false;
+  bool mappings = false;
+  bool avx = false;
+  bool libs = false;
+  bool thp = false;
+};
+
+// Exits with status 2 and a usage message on a bad command line.
+Options parse_options(int argc, char** argv);
+
+nlohmann::json options_json(const Options& options);
+
+}  // namespace sdtarget
