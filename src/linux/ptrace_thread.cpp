@@ -212,10 +212,18 @@ unsigned long TracedThread::get_event_message() const {
   return msg;
 }
 
-int TracedThread::resume_and_wait(int request, std::chrono::milliseconds timeout) {
+int TracedThread::resume_and_wait(int request) {
   checked_ptrace("ptrace(resume)", request, tid_, nullptr, nullptr);
+  // The thread runs only the syscall we gave it (clone, wait4 on a dead child, close_range),
+  // none of which can block, so a blocking wait is safe here, and it wakes the moment the
+  // stop arrives: every microsecond of polling would be pause the target sees during a fork.
   int status = 0;
-  if (wait_for(tid_, timeout, &status) == -1) fail("waitpid", tid_, errno);
+  for (;;) {
+    pid_t r = waitpid(tid_, &status, __WALL);
+    if (r == tid_) break;
+    if (r == -1 && errno == EINTR) continue;
+    fail("waitpid", tid_, errno);
+  }
   if (WIFEXITED(status) || WIFSIGNALED(status)) seized_ = false;
   return status;
 }

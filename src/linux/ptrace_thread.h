@@ -59,9 +59,10 @@ class TracedThread {
   void set_options(unsigned long options) const;
   unsigned long get_event_message() const;
 
-  // Resumes the thread and waits for its next stop; used by syscall injection. `request` is
-  // PTRACE_CONT or PTRACE_SYSCALL. Returns the raw wait status.
-  int resume_and_wait(int request, std::chrono::milliseconds timeout);
+  // Resumes the thread and waits, blocking, for its next stop; used by syscall injection,
+  // whose syscalls cannot block. `request` is PTRACE_CONT or PTRACE_SYSCALL. Returns the raw
+  // wait status.
+  int resume_and_wait(int request);
 
   // PTRACE_DETACH, re-delivering a signal that arrived during the stop. Never throws.
   void release() noexcept;

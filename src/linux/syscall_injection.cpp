@@ -17,7 +17,6 @@
 namespace snapdump::os {
 namespace {
 
-constexpr std::chrono::milliseconds kInjectTimeout{10'000};
 constexpr uint64_t kTrapFlag = 0x100;
 
 bool is_rex_w(uint8_t b) { return b == 0x48 || b == 0x49 || b == 0x4c || b == 0x4d; }
@@ -160,7 +159,7 @@ InjectedSyscall inject_syscall(TracedThread& thread, const user_regs_struct& sav
 
   bool entered = false;
   for (int steps = 0; steps < 16; ++steps) {
-    int status = thread.resume_and_wait(PTRACE_SYSCALL, kInjectTimeout);
+    int status = thread.resume_and_wait(PTRACE_SYSCALL);
     if (WIFEXITED(status) || WIFSIGNALED(status)) {
       throw Error(Errc::process_exited,
                   fmt::format("thread {} exited during an injected syscall", thread.tid()));

@@ -171,7 +171,13 @@ class Capturer {
         if (known_.count(tid)) continue;
         known_.insert(tid);
         if (o_.leave_unrestartable_running) {
-          os::SyscallState sc = os::read_syscall(s_.pid, tid);
+          os::SyscallState sc;
+          try {
+            sc = os::read_syscall(s_.pid, tid);
+          } catch (const Error&) {
+            exited_.push_back(tid);  // gone between listing and reading: not an error
+            continue;
+          }
           if (os::interrupted_by_stop(sc.number)) {
             left_running_.push_back(tid);
             continue;
@@ -341,7 +347,12 @@ class Capturer {
       ThreadEntry e;
       e.tid = tid;
       e.capture = ThreadCapture::left_running;
-      os::SyscallState sc = os::read_syscall(s_.pid, tid);
+      os::SyscallState sc;
+      try {
+        sc = os::read_syscall(s_.pid, tid);
+      } catch (const Error&) {
+        e.capture = ThreadCapture::exited;
+      }
       e.regs.rip = sc.instruction_pointer;
       e.regs.rsp = sc.stack_pointer;
       e.context_flags = (s_.flags & capture::kThreadContext) ? context::kAmd64 : 0;

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "snapdump/snapshot.h"
+#include "support/proc_state.h"
 #include "support/target_process.h"
 
 namespace snapdump {
@@ -253,6 +254,49 @@ TEST(SnapshotQueries, AuxiliaryPagesHoldEveryStackInUse) {
     ASSERT_EQ(snap.read_memory(t.regs.rip, {&byte, 1}, &source), 1u) << t.name;
     EXPECT_EQ(source, ReadSource::auxiliary_page) << t.name;
   }
+}
+
+}  // namespace
+}  // namespace snapdump
+
+namespace snapdump {
+namespace {
+
+using snapdump::testing::thread_states;
+
+TEST(HoldCapture, TargetStaysStoppedUntilFreeThenRunsOn) {
+  auto target = snapdump::testing::TargetProcess::spawn({"--heap-mib", "1"});
+  uint64_t heap = addr(target->report()["heap"]["addr"]);
+  CaptureOptions options;
+  options.hold = true;
+  Snapshot snap = Snapshot::capture(target->pid(), capture::kThreads | capture::kThreadContext, context::kAll, options);
+  EXPECT_EQ(snap.memory_mode(), MemoryMode::hold);
+  std::string states = thread_states(target->pid());
+  EXPECT_EQ(states, std::string(states.size(), 't')) << "every thread must be in a tracing stop: " << states;
+  uint64_t word = 0;
+  ReadSource source{};
+  ASSERT_EQ(snap.read_memory(heap + 64, {reinterpret_cast<uint8_t*>(&word), 8}, &source), 8u);
+  EXPECT_EQ(source, ReadSource::held);
+  EXPECT_EQ(word, snapdump::testing::expected_heap_word(64));
+  snap.free();
+  states = thread_states(target->pid());
+  EXPECT_EQ(states.find('t'), std::string::npos) << states;
+  EXPECT_TRUE(target->heartbeat().contains("max_stall_ns"));
+}
+
+TEST(CloneCapture, BreakawayAndPerformanceCounters) {
+  auto target = snapdump::testing::TargetProcess::spawn({"--heap-mib", "1"});
+  Snapshot snap = Snapshot::capture(
+      target->pid(), capture::kVaClone | capture::kThreads | capture::kCreateBreakaway |
+                         capture::kCreateBreakawayOptional | capture::kCreateMeasurePerformance |
+                         capture::kCreateReleaseSection | capture::kHandleTrace);
+  PerformanceCounters pc = snap.performance();
+  EXPECT_GT(pc.va_clone.wall_ns, 0u);
+  EXPECT_GT(pc.va_clone.cycles, 0u);
+  EXPECT_GT(pc.pause.wall_ns, pc.va_clone.wall_ns);
+  EXPECT_GE(pc.total.wall_ns, pc.pause.wall_ns);
+  EXPECT_GT(pc.clone_lifetime_ns, 0u);
+  EXPECT_TRUE(snap.va_clone_pid().has_value());
 }
 
 }  // namespace

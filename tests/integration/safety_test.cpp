@@ -9,14 +9,13 @@
 
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
-#include <fstream>
 #include <string>
 #include <thread>
 
 #include <gtest/gtest.h>
 
 #include "snapdump/snapshot.h"
+#include "support/proc_state.h"
 #include "support/target_process.h"
 
 namespace snapdump {
@@ -27,18 +26,7 @@ using snapdump::testing::TargetProcess;
 constexpr CaptureFlags kContextFlags =
     capture::kThreads | capture::kThreadContext | capture::kThreadContextExtended | capture::kVaSpace;
 
-// The state letter of every thread of `pid`: 't' would mean a thread left in a tracing stop.
-std::string thread_states(pid_t pid) {
-  std::string states;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
-    std::ifstream stat(entry.path() / "stat");
-    std::string line;
-    std::getline(stat, line);
-    auto close = line.rfind(')');
-    if (close != std::string::npos && close + 2 < line.size()) states += line[close + 2];
-  }
-  return states;
-}
+using snapdump::testing::thread_states;
 
 uint64_t eintr_of(const nlohmann::json& hb, const std::string& name) {
   if (!hb.contains("eintr") || !hb["eintr"].contains(name)) return 0;

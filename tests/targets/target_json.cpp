@@ -27,8 +27,9 @@ std::string hex_bytes(const std::uint8_t* data, std::size_t size) {
   return text;
 }
 
-void write_json_line(const nlohmann::json& document) {
-  std::string line = document.dump();
+namespace {
+
+void write_all(std::string line) {
   line.push_back('\n');
   std::size_t done = 0;
   while (done < line.size()) {
@@ -38,6 +39,19 @@ void write_json_line(const nlohmann::json& document) {
     if (n <= 0) _exit(3);
     done += static_cast<std::size_t>(n);
   }
+}
+
+}  // namespace
+
+void write_json_line(const nlohmann::json& document) { write_all(document.dump()); }
+
+void write_json_line_led_by(const char* first_key, const nlohmann::json& document) {
+  nlohmann::json rest = document;
+  rest.erase(first_key);
+  std::string body = rest.dump();  // "{...}" of the other keys
+  std::string line = nlohmann::json(first_key).dump() + ":true";
+  if (body.size() > 2) line += "," + body.substr(1, body.size() - 2);
+  write_all("{" + line + "}");
 }
 
 }  // namespace sdtarget

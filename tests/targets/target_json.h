@@ -19,6 +19,10 @@ std::string hex_bytes(const std::uint8_t* data, std::size_t size);
 // or a tracer interrupting the call cannot leave half a line in a user-space buffer.
 void write_json_line(const nlohmann::json& document);
 
+// The same, with `first_key: true` put before every other key (nlohmann sorts keys, and the
+// protocol promises that the READY line starts with {"ready":true).
+void write_json_line_led_by(const char* first_key, const nlohmann::json& document);
+
 }  // namespace sdtarget
 
 namespace sdtarget {

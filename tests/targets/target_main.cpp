@@ -112,7 +112,7 @@ int main(int argc, char** argv) {
                        {"mappings", mappings},
                        {"avx", avx_json(options.avx, avx)},
                        {"libs", libs}};
-  sdtarget::write_json_line(ready);
+  sdtarget::write_json_line_led_by("ready", ready);
 
   std::string buffer;
   std::string line;
