@@ -10,6 +10,7 @@
 #include <x86intrin.h>
 
 #include <algorithm>
+#include <cstring>
 #include <cstdlib>
 #include <map>
 #include <set>
@@ -222,13 +223,22 @@ class Capturer {
       if (!want_context && !want_xstate) continue;
       st->entry.regs = st->regs;
       st->entry.context_flags = want_context ? (cf & (context::kAll)) : 0;
-      if (want_context && (cf & context::kFloatingPoint & ~context::kAmd64)) st->traced.get_fpregs(st->entry.fpregs);
-      if (want_context && (cf & context::kDebugRegisters & ~context::kAmd64)) {
-        st->entry.debug_registers = st->traced.get_debug_registers();
-      }
+      bool want_fp = want_context && (cf & context::kFloatingPoint & ~context::kAmd64);
       if (want_xstate || (cf & context::kXState & ~context::kAmd64)) {
         st->entry.xsave = st->traced.get_xstate();
         if (!st->entry.xsave.empty()) st->entry.context_flags |= context::kXState;
+      }
+      if (want_fp) {
+        // The XSAVE area starts with the FXSAVE image GETFPREGS returns: one ptrace call less
+        // per thread, inside the pause.
+        if (st->entry.xsave.size() >= sizeof(user_fpregs_struct)) {
+          std::memcpy(&st->entry.fpregs, st->entry.xsave.data(), sizeof(user_fpregs_struct));
+        } else {
+          st->traced.get_fpregs(st->entry.fpregs);
+        }
+      }
+      if (want_context && (cf & context::kDebugRegisters & ~context::kAmd64)) {
+        st->entry.debug_registers = st->traced.get_debug_registers();
       }
     }
     if (s_.mode == MemoryMode::clone) {

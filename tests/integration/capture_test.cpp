@@ -301,3 +301,36 @@ TEST(CloneCapture, BreakawayAndPerformanceCounters) {
 
 }  // namespace
 }  // namespace snapdump
+
+namespace snapdump {
+namespace {
+
+// Threads are created and exit while the capture runs: every long-lived thread is there,
+// stopped, and a thread that exits during the capture is never an error.
+TEST(ThreadChurn, NoThreadMissedAndNoErrorForOneThatExited) {
+  auto target = snapdump::testing::TargetProcess::spawn({"--churn", "--heap-mib", "1"});
+  int saw_child = 0;
+  for (int i = 0; i < 40; ++i) {
+    CaptureFlags flags = capture::kThreads | capture::kThreadContext | (i % 2 ? capture::kVaClone : 0);
+    Snapshot snap = Snapshot::capture(target->pid(), flags);
+    for (const auto& rt : target->report()["threads"]) {
+      const ThreadEntry* t = find_thread(snap, rt["tid"].get<pid_t>());
+      ASSERT_NE(t, nullptr) << "capture " << i << " missed " << rt["name"];
+      EXPECT_EQ(t->capture, ThreadCapture::stopped);
+    }
+    bool churner = false;
+    for (const ThreadEntry& t : snap.threads()) {
+      churner |= t.name == "sd-churn";
+      if (t.name == "sd-churn-child") {
+        ++saw_child;
+        EXPECT_TRUE(t.capture == ThreadCapture::stopped || t.capture == ThreadCapture::exited);
+      }
+    }
+    EXPECT_TRUE(churner) << "capture " << i;
+  }
+  EXPECT_GT(saw_child, 0) << "no capture caught a short-lived thread: the test proves nothing";
+  EXPECT_TRUE(target->alive());
+}
+
+}  // namespace
+}  // namespace snapdump

@@ -16,6 +16,7 @@
 #include "target_json.h"
 #include "target_libs.h"
 #include "target_mappings.h"
+#include "target_churn.h"
 #include "target_options.h"
 #include "thread_registry.h"
 
@@ -100,6 +101,7 @@ int main(int argc, char** argv) {
                            .idle_threads = options.idle_threads,
                            .avx = avx});
   for (auto& entry : sdtarget::thread_fds_json()) fds.push_back(std::move(entry));
+  if (options.churn) sdtarget::start_churn();
 
   nlohmann::json ready{{"ready", true},
                        {"pid", getpid()},

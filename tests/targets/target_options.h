@@ -17,6 +17,7 @@ struct Options {
   bool avx = false;
   bool libs = false;
   bool thp = false;
+  bool churn = false;            // a thread creating and joining threads without end
 };
 
 // Exits with status 2 and a usage message on a bad command line.
