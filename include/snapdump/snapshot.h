@@ -73,6 +73,9 @@ class WalkMarker {
 
 enum class ReadSource { none, clone, auxiliary_page, live, held };
 
+// The region of an address-sorted region list that holds `address`, or nullptr.
+const Region* find_region(const std::vector<Region>& regions, uint64_t address);
+
 class Snapshot {
  public:
   // Captures process `pid`. `flags` are PSS capture flags (snapdump::capture::k*),

@@ -77,6 +77,9 @@ struct ProcessInfo {
   uint32_t thread_count = 0;    // Threads: in status at capture time
   uid_t uid = 0;
   gid_t gid = 0;
+  // The raw /proc/PID files a minidump's Linux streams carry, read at capture ("" if
+  // unreadable): status, maps, cmdline and environ (NUL-separated), auxv (binary).
+  std::string status_text, maps_text, cmdline_raw, environ_raw, auxv_raw;
 };
 
 // ---- threads ---------------------------------------------------------------------------------

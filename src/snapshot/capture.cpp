@@ -128,6 +128,7 @@ class Capturer {
     {
       PhaseTimer t(s_.perf.va_space);
       s_.regions = os::read_maps(s_.pid, /*with_smaps=*/true);
+      s_.process.maps_text = optional_file("maps");
     }
     if (s_.mode == MemoryMode::clone) gadget_ = os::find_syscall_gadget(s_.pid, s_.regions);
     test_stall_point("before-stop");
@@ -139,6 +140,10 @@ class Capturer {
 
     finish_threads();
     finish_regions();
+    s_.process.status_text = optional_file("status");
+    s_.process.cmdline_raw = optional_file("cmdline");
+    s_.process.environ_raw = optional_file("environ");
+    s_.process.auxv_raw = optional_file("auxv");
     if (s_.flags & capture::kHandles) {
       PhaseTimer t(s_.perf.handles);
       pid_t from = s_.clone ? s_.clone->pid() : s_.pid;
@@ -155,6 +160,15 @@ class Capturer {
   }
 
  private:
+  // A /proc/PID file a dump may carry; its absence (permissions, hidepid) is not an error.
+  std::string optional_file(const char* name) const {
+    try {
+      return os::read_text_file(fmt::format("/proc/{}/{}", s_.pid, name));
+    } catch (const Error&) {
+      return "";
+    }
+  }
+
   void stop_all() {
     // Seize first (no stop yet), then interrupt: the pause starts at the first interrupt.
     // New threads can appear until every thread is stopped, so list again until a pass finds
@@ -279,12 +293,7 @@ class Capturer {
     copy_ranges(uncloned, AuxiliaryPage::Why::not_cloneable);
   }
 
-  const Region* region_of(uint64_t address) const {
-    for (const Region& r : s_.regions) {
-      if (address >= r.start && address < r.end) return &r;
-    }
-    return nullptr;
-  }
+  const Region* region_of(uint64_t address) const { return find_region(s_.regions, address); }
 
   std::vector<std::pair<uint64_t, uint64_t>> plan_auxiliary_ranges() const {
     std::vector<std::pair<uint64_t, uint64_t>> ranges;

@@ -141,6 +141,14 @@ size_t Snapshot::read_memory(uint64_t address, std::span<uint8_t> out, ReadSourc
   return done;
 }
 
+const Region* find_region(const std::vector<Region>& regions, uint64_t address) {
+  auto it = std::upper_bound(regions.begin(), regions.end(), address,
+                             [](uint64_t a, const Region& r) { return a < r.start; });
+  if (it == regions.begin()) return nullptr;
+  --it;
+  return address < it->end ? &*it : nullptr;
+}
+
 CaptureFlags choose_memory_capture(uint64_t needed_bytes, uint64_t process_bytes) {
   // The stop-and-copy pause grows with the bytes copied (a few GB/s); the clone pause grows with
   // the page tables copied, about a 32nd as fast per mapped byte. Copy while that is cheaper,

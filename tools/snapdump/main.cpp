@@ -9,6 +9,7 @@
 
 #include "capture_flags.h"
 #include "demo.h"
+#include "dump_command.h"
 #include "snapdump/snapshot.h"
 #include "snapshot_report.h"
 
@@ -74,6 +75,9 @@ int main(int argc, char** argv) {
                  "them return EINTR); their registers are partial");
   snap->add_flag("--json", json, "print JSON instead of text");
 
+  snapdump::cli::DumpArgs dump_args;
+  snapdump::cli::add_dump_command(app, dump_args);
+
   auto* demo = app.add_subcommand(
       "demo",
       "Start the bundled demo process, capture it with a VA clone, show what the snapshot holds, "
@@ -89,6 +93,7 @@ int main(int argc, char** argv) {
   try {
     if (*snap) return run_snapshot(pid, flags_text, clone, no_clone, hold, leave_running, json);
     if (*demo) return snapdump::cli::run_demo();
+    if (*app.get_subcommand("dump")) return snapdump::cli::run_dump(dump_args);
   } catch (const snapdump::Error& e) {
     fmt::print(stderr, "snapdump: {}: {}\n", snapdump::to_string(e.code()), e.what());
     return 1;

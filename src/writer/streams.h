@@ -1,0 +1,44 @@
+// The stream writers. Each appends its stream to the builder and adds its directory entry.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "format/structs.h"
+#include "snapdump/minidump.h"
+#include "writer/dump_builder.h"
+
+namespace snapdump::writer {
+
+// A range of the process's memory copied into the MemoryList.
+struct CopiedRange {
+  uint64_t address = 0;
+  uint32_t size = 0;
+  uint32_t rva = 0;
+};
+
+struct WriteContext {
+  const Snapshot& snapshot;
+  const DumpOptions& options;
+  DumpBuilder& builder;
+  std::vector<CopiedRange> memory;  // sorted, disjoint: filled by write_memory_list
+  uint64_t memory_bytes = 0;
+};
+
+format::ContextAmd64 to_context(const ThreadEntry& thread);
+
+void write_system_info(WriteContext& ctx);
+void write_misc_info(WriteContext& ctx);
+void write_linux_streams(WriteContext& ctx);
+void write_memory_list(WriteContext& ctx);  // before the thread list: stacks point into it
+void write_thread_list(WriteContext& ctx);
+void write_thread_names(WriteContext& ctx);
+void write_thread_info_list(WriteContext& ctx);
+void write_module_list(WriteContext& ctx);
+void write_memory_info_list(WriteContext& ctx);
+void write_handle_data(WriteContext& ctx);
+
+// Windows page protection for a Linux region (PAGE_READWRITE, PAGE_EXECUTE_READ, ...).
+uint32_t page_protection(const Region& region);
+
+}  // namespace snapdump::writer
