@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake pkg-config git libcli11-dev libfmt-dev libelf-dev libdw-dev
-          nlohmann-json3-dev libzstd-dev libgtest-dev libgmock-dev libbenchmark-dev binutils)
+          nlohmann-json3-dev libzstd-dev libgtest-dev libgmock-dev libbenchmark-dev binutils
+          clang-14 libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -30,6 +30,10 @@ struct DumpResult {
 // permission_denied, invalid_argument); on failure no file is left at `path`.
 DumpResult write_minidump(const Snapshot& snapshot, const std::string& path, const DumpOptions& options = {});
 
+// Throws Error(not_supported) naming the MINIDUMP_TYPE bits this version cannot write yet.
+// Called before a capture, so that a dump that cannot be written never pauses its target.
+void check_dump_type(DumpType type);
+
 // The snapshot capture flags a dump of this type needs (threads, contexts, VA space, handles).
 CaptureFlags capture_flags_for(DumpType type);
 

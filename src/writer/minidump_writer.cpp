@@ -22,14 +22,21 @@ CaptureFlags capture_flags_for(DumpType type) {
   return flags;
 }
 
-DumpResult write_minidump(const Snapshot& snapshot, const std::string& path, const DumpOptions& options) {
+void check_dump_type(DumpType type) {
   constexpr DumpType kSupported = dump::kNormal | dump::kWithFullMemory | dump::kWithHandleData |
                                   dump::kWithoutOptionalData | dump::kWithFullMemoryInfo |
                                   dump::kWithThreadInfo | dump::kIgnoreInaccessibleMemory;
-  if (options.type & ~kSupported) {
-    throw Error(Errc::not_supported,
-                fmt::format("dump type flags {:#x} are not implemented yet", options.type & ~kSupported));
+  if (type & ~dump::kValidTypeFlags) {
+    throw Error(Errc::invalid_argument, fmt::format("{:#x} are not MINIDUMP_TYPE flags", type & ~dump::kValidTypeFlags));
   }
+  if (type & ~kSupported) {
+    throw Error(Errc::not_supported,
+                fmt::format("dump type flags {:#x} are not implemented yet", type & ~kSupported));
+  }
+}
+
+DumpResult write_minidump(const Snapshot& snapshot, const std::string& path, const DumpOptions& options) {
+  check_dump_type(options.type);
   if (!(snapshot.flags() & capture::kThreads) || !(snapshot.flags() & capture::kThreadContext)) {
     throw Error(Errc::invalid_argument, "a minidump needs a snapshot with kThreads and kThreadContext");
   }

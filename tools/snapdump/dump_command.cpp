@@ -110,6 +110,7 @@ void add_dump_command(CLI::App& app, DumpArgs& a) {
 int run_dump(const DumpArgs& a) {
   DumpOptions options;
   options.type = (a.types.empty() ? 0 : parse_dump_types(a.types)) | (a.full ? kFull : 0);
+  check_dump_type(options.type);
   CaptureFlags flags = capture_flags_for(options.type);
   CaptureOptions capture_options;
   if (options.type & dump::kWithFullMemory) {

@@ -1,0 +1,156 @@
+// snapdump::reader — a minidump (MDMP) parser that trusts nothing in the file.
+//
+// Every access goes through a bounds-checked slice of the file, so no input, however corrupt or
+// hostile, makes it read outside the file or crash. It is strict about corruption (every
+// problem is reported) but lenient about known producer quirks: Unused and size-0 directory
+// entries are ignored, and list streams may carry 4 bytes of padding after their 32-bit count.
+//
+// Everything is parsed once, when the dump is opened; the accessors return copies of what that
+// parse found, so they are cheap, never throw snapdump::Error and always agree with problems().
+// Memory bytes (stacks, memory ranges, raw contexts, stream bytes) are spans into the file's
+// mapping: they stay valid as long as any copy of the Minidump they came from is alive.
+//
+// The on-disk structs (format::Header, format::ContextAmd64, ...) come from src/format, so a
+// program using this header needs the project's src/ directory on its include path.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "format/structs.h"
+#include "snapdump/error.h"
+
+namespace snapdump::reader {
+
+struct StreamEntry {
+  uint32_t type;
+  std::string name;  // format::stream_type_name, or "0x47670042" for a type not in the table
+  uint32_t size;
+  uint32_t rva;
+};
+
+struct SystemInfoView {
+  uint16_t architecture;
+  uint32_t platform_id;
+  uint8_t processors;
+  uint32_t major, minor, build;
+  std::string csd_version;
+  std::string vendor;  // CPUID vendor ("GenuineIntel"), NULs trimmed
+};
+
+struct MiscInfoView {
+  uint32_t size_of_info, flags1;
+  std::optional<uint32_t> pid;
+  std::optional<uint32_t> create_time, user_time, kernel_time;
+  std::optional<uint64_t> xstate_enabled_features;
+  uint32_t xstate_context_size = 0;
+};
+
+struct ThreadView {
+  uint32_t tid;
+  uint32_t suspend_count, priority_class, priority;
+  uint64_t teb;
+  uint64_t stack_start;
+  std::span<const uint8_t> stack;
+  std::optional<format::ContextAmd64> context;
+  // The whole raw context, CONTEXT_EX and XSAVE area included when it is larger than 1232 bytes.
+  std::span<const uint8_t> context_bytes;
+  std::string name;                         // from ThreadNames
+  std::optional<format::ThreadInfo> info;   // from ThreadInfoList
+};
+
+struct ModuleView {
+  uint64_t base;
+  uint32_t size;
+  uint32_t checksum, time_date_stamp;
+  std::string name;
+  std::vector<uint8_t> build_id;  // from a 'BpEL' CodeView record
+  uint32_t cv_signature;          // 0 when the module has no CodeView record
+};
+
+struct UnloadedModuleView {
+  uint64_t base;
+  uint32_t size;
+  std::string name;
+};
+
+struct MemoryRange {
+  uint64_t address;
+  std::span<const uint8_t> bytes;
+  bool from_memory64;
+};
+
+struct MemoryInfoView {
+  uint64_t base, allocation_base, size;
+  uint32_t allocation_protect, state, protect, type;
+};
+
+struct HandleView {
+  uint64_t handle;
+  std::string type_name, object_name;
+  uint32_t attributes, granted_access, handle_count, pointer_count;
+  std::vector<std::pair<uint32_t, std::vector<uint8_t>>> object_info;  // (InfoType, bytes) chain
+};
+
+struct ExceptionView {
+  uint32_t tid;
+  uint32_t code, flags;
+  uint64_t address;
+  std::vector<uint64_t> parameters;
+  std::optional<format::ContextAmd64> context;
+};
+
+namespace detail {
+struct Parsed;
+}
+
+class Minidump {
+ public:
+  // Maps the file read-only. Throws Error(corrupt_input) naming the problem when the header or
+  // the directory is unusable, and an open/stat/mmap failure as Error(permission_denied or
+  // io_error). The file must not be truncated while the Minidump lives (that would be SIGBUS).
+  static Minidump open(const std::string& path);
+  // The same, from bytes in memory (tests, fuzzing).
+  static Minidump from_bytes(std::vector<uint8_t> bytes);
+
+  const format::Header& header() const;
+  // The directory without its Unused and size-0 entries, in file order.
+  const std::vector<StreamEntry>& streams() const;
+  // Raw bytes of the first stream of that type whose location lies inside the file.
+  std::optional<std::span<const uint8_t>> stream(uint32_t type) const;
+  // What could not be parsed, one human-readable line each, computed once when the dump is
+  // opened (stable; calling accessors adds nothing). Parsing continued past every problem.
+  const std::vector<std::string>& problems() const;
+
+  std::optional<SystemInfoView> system_info() const;
+  std::optional<MiscInfoView> misc_info() const;
+  // ThreadList, or ThreadExList when the dump has no ThreadList.
+  std::vector<ThreadView> threads() const;
+  std::vector<ModuleView> modules() const;
+  std::vector<UnloadedModuleView> unloaded_modules() const;
+  // MemoryList and Memory64List together, sorted by address.
+  std::vector<MemoryRange> memory() const;
+  // Copies captured memory at address into out, continuing across adjacent ranges; returns how
+  // many bytes it copied (stops at the first byte that was not captured).
+  size_t read_memory(uint64_t address, std::span<uint8_t> out) const;
+  std::vector<MemoryInfoView> memory_info() const;
+  std::vector<HandleView> handles() const;
+  // One per Exception stream (several are allowed).
+  std::vector<ExceptionView> exceptions() const;
+  // Breakpad's Linux text streams (LinuxCpuInfo, LinuxProcStatus, LinuxLsbRelease, LinuxMaps,
+  // LinuxCmdLine and LinuxEnviron, all verbatim, NULs kept), CommentA (up to its first NUL) and
+  // CommentW (UTF-16LE converted to UTF-8). nullopt for any other type, or when absent.
+  std::optional<std::string> text_stream(uint32_t type) const;
+
+ private:
+  explicit Minidump(std::shared_ptr<const detail::Parsed> parsed);
+  std::shared_ptr<const detail::Parsed> p_;
+};
+
+}  // namespace snapdump::reader

@@ -1,0 +1,241 @@
+// Minidump: getting the bytes (mmap or a vector), the header and directory checks that decide
+// whether the file is a minidump at all, and the accessors over the one-time parse.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "format/constants.h"
+#include "reader/parse.h"
+
+namespace snapdump::reader {
+
+namespace {
+
+using detail::Bytes;
+
+struct Mapping {
+  void* addr = nullptr;
+  size_t size = 0;
+  Mapping(void* a, size_t s) : addr(a), size(s) {}
+  Mapping(const Mapping&) = delete;
+  Mapping& operator=(const Mapping&) = delete;
+  ~Mapping() { ::munmap(addr, size); }
+};
+
+Error open_error(const std::string& what, const std::string& path, int err) {
+  Errc code = (err == EACCES || err == EPERM) ? Errc::permission_denied : Errc::io_error;
+  return Error(code, fmt::format("{} {}: {}", what, path, std::strerror(err)), err);
+}
+
+// The header and directory: an error only when nothing of the file can be trusted; a damaged
+// directory keeps the entries that can still be read.
+void read_directory(detail::Parsed& p, detail::Problems& problems) {
+  auto header = detail::load<format::Header>(p.file, 0);
+  if (!header) {
+    std::string sig;
+    if (p.file.size() >= 4) {
+      uint32_t s;
+      std::memcpy(&s, p.file.data(), 4);
+      if (s != format::kSignature) {
+        throw Error(Errc::corrupt_input,
+                    fmt::format("not a minidump: signature {:#010x}, expected {:#010x} ('MDMP')", s,
+                                format::kSignature));
+      }
+    }
+    throw Error(Errc::corrupt_input,
+                fmt::format("not a minidump: {} bytes, too small for the {}-byte header",
+                            p.file.size(), sizeof(format::Header)));
+  }
+  if (header->signature != format::kSignature) {
+    throw Error(Errc::corrupt_input,
+                fmt::format("not a minidump: signature {:#010x}, expected {:#010x} ('MDMP')",
+                            header->signature, format::kSignature));
+  }
+  if ((header->version & 0xFFFF) != format::kVersion) {
+    throw Error(Errc::corrupt_input,
+                fmt::format("minidump version {:#06x} is not MINIDUMP_VERSION {:#06x}",
+                            header->version & 0xFFFF, format::kVersion));
+  }
+  p.header = *header;
+  if (header->number_of_streams == 0) return;
+  if (header->stream_directory_rva >= p.file.size()) {
+    throw Error(Errc::corrupt_input,
+                fmt::format("stream directory RVA {:#x} is outside the file ({} bytes)",
+                            header->stream_directory_rva, p.file.size()));
+  }
+  const uint64_t available =
+      (p.file.size() - header->stream_directory_rva) / sizeof(format::Directory);
+  uint64_t count = header->number_of_streams;
+  if (count > available) {
+    problems.add(fmt::format("directory: {} streams declared but only {} entries fit in the file",
+                             count, available));
+    count = available;
+  }
+  std::set<uint32_t> seen;
+  for (uint64_t i = 0; i < count; ++i) {
+    auto d = detail::load<format::Directory>(
+        p.file, header->stream_directory_rva + i * sizeof(format::Directory));
+    if (!d) break;  // cannot happen: count was bounded above
+    // Writers reserve directory slots and leave unused ones zeroed (Unused or size 0).
+    if (d->stream_type == static_cast<uint32_t>(format::StreamType::Unused) ||
+        d->location.data_size == 0) {
+      continue;
+    }
+    const std::string name = detail::stream_name(d->stream_type);
+    p.streams.push_back({d->stream_type, name, d->location.data_size, d->location.rva});
+    auto bytes = detail::slice(p.file, d->location.rva, d->location.data_size);
+    if (!bytes) {
+      problems.add(fmt::format("directory entry {} ({}): {} bytes at RVA {:#x} outside the file", i,
+                               name, d->location.data_size, d->location.rva));
+      continue;
+    }
+    // Several Exception streams are legal; any other duplicate makes LLDB reject the file.
+    if (d->stream_type != static_cast<uint32_t>(format::StreamType::Exception) &&
+        !seen.insert(d->stream_type).second) {
+      problems.add(fmt::format("directory entry {}: duplicate {} stream; the first one is used", i,
+                               name));
+      continue;
+    }
+    p.valid_streams.emplace_back(d->stream_type, *bytes);
+  }
+}
+
+std::shared_ptr<const detail::Parsed> parse(std::shared_ptr<const void> storage, Bytes file) {
+  auto p = std::make_shared<detail::Parsed>();
+  p->storage = std::move(storage);
+  p->file = file;
+  detail::Problems problems;
+  read_directory(*p, problems);
+  const detail::Context ctx{p->file, p->valid_streams, &problems};
+  p->system_info = detail::parse_system_info(ctx);
+  p->misc_info = detail::parse_misc_info(ctx);
+  p->threads = detail::parse_threads(ctx);
+  p->modules = detail::parse_modules(ctx);
+  p->unloaded_modules = detail::parse_unloaded_modules(ctx);
+  p->memory = detail::parse_memory(ctx);
+  p->memory_info = detail::parse_memory_info(ctx);
+  p->handles = detail::parse_handles(ctx);
+  p->exceptions = detail::parse_exceptions(ctx);
+  p->problems = problems.take();
+  return p;
+}
+
+}  // namespace
+
+Minidump::Minidump(std::shared_ptr<const detail::Parsed> parsed) : p_(std::move(parsed)) {}
+
+Minidump Minidump::open(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw open_error("cannot open", path, errno);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    throw open_error("cannot stat", path, err);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw Error(Errc::corrupt_input, fmt::format("{} is not a regular file: not a minidump", path));
+  }
+  if (st.st_size == 0) {
+    ::close(fd);
+    throw Error(Errc::corrupt_input, fmt::format("{} is empty: not a minidump", path));
+  }
+  const auto size = static_cast<size_t>(st.st_size);
+  void* addr = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  int err = errno;
+  ::close(fd);
+  if (addr == MAP_FAILED) throw open_error("cannot map", path, err);
+  auto mapping = std::make_shared<const Mapping>(addr, size);
+  try {
+    return Minidump(parse(mapping, Bytes(static_cast<const uint8_t*>(addr), size)));
+  } catch (const Error& e) {
+    if (e.code() != Errc::corrupt_input) throw;
+    throw Error(Errc::corrupt_input, fmt::format("{}: {}", path, e.what()));
+  }
+}
+
+Minidump Minidump::from_bytes(std::vector<uint8_t> bytes) {
+  if (bytes.empty()) throw Error(Errc::corrupt_input, "empty input: not a minidump");
+  auto owned = std::make_shared<const std::vector<uint8_t>>(std::move(bytes));
+  Bytes file(owned->data(), owned->size());
+  return Minidump(parse(owned, file));
+}
+
+const format::Header& Minidump::header() const { return p_->header; }
+const std::vector<StreamEntry>& Minidump::streams() const { return p_->streams; }
+const std::vector<std::string>& Minidump::problems() const { return p_->problems; }
+
+std::optional<std::span<const uint8_t>> Minidump::stream(uint32_t type) const {
+  for (const auto& [t, bytes] : p_->valid_streams) {
+    if (t == type) return bytes;
+  }
+  return std::nullopt;
+}
+
+std::optional<SystemInfoView> Minidump::system_info() const { return p_->system_info; }
+std::optional<MiscInfoView> Minidump::misc_info() const { return p_->misc_info; }
+std::vector<ThreadView> Minidump::threads() const { return p_->threads; }
+std::vector<ModuleView> Minidump::modules() const { return p_->modules; }
+std::vector<UnloadedModuleView> Minidump::unloaded_modules() const { return p_->unloaded_modules; }
+std::vector<MemoryRange> Minidump::memory() const { return p_->memory; }
+std::vector<MemoryInfoView> Minidump::memory_info() const { return p_->memory_info; }
+std::vector<HandleView> Minidump::handles() const { return p_->handles; }
+std::vector<ExceptionView> Minidump::exceptions() const { return p_->exceptions; }
+
+size_t Minidump::read_memory(uint64_t address, std::span<uint8_t> out) const {
+  const auto& ranges = p_->memory;
+  size_t copied = 0;
+  while (copied < out.size()) {
+    const uint64_t cur = address + copied;
+    if (cur < address) break;  // wrapped past the top of the address space
+    // The last range starting at or below cur; ranges are sorted by address.
+    auto it = std::upper_bound(ranges.begin(), ranges.end(), cur,
+                               [](uint64_t a, const MemoryRange& r) { return a < r.address; });
+    if (it == ranges.begin()) break;
+    --it;
+    const uint64_t offset = cur - it->address;
+    if (offset >= it->bytes.size()) break;
+    const size_t n = static_cast<size_t>(
+        std::min<uint64_t>(it->bytes.size() - offset, out.size() - copied));
+    std::memcpy(out.data() + copied, it->bytes.data() + offset, n);
+    copied += n;
+  }
+  return copied;
+}
+
+std::optional<std::string> Minidump::text_stream(uint32_t type) const {
+  using format::StreamType;
+  auto bytes = stream(type);
+  if (!bytes) return std::nullopt;
+  switch (static_cast<StreamType>(type)) {
+    case StreamType::LinuxCpuInfo:
+    case StreamType::LinuxProcStatus:
+    case StreamType::LinuxLsbRelease:
+    case StreamType::LinuxCmdLine:
+    case StreamType::LinuxEnviron:
+    case StreamType::LinuxMaps:
+      return std::string(bytes->begin(), bytes->end());
+    case StreamType::CommentA: {
+      auto end = std::find(bytes->begin(), bytes->end(), uint8_t{0});
+      return std::string(bytes->begin(), end);
+    }
+    case StreamType::CommentW: {
+      auto text = detail::utf16le_to_utf8(*bytes);
+      if (auto nul = text.find('\0'); nul != std::string::npos) text.resize(nul);
+      return text;
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+}  // namespace snapdump::reader
