@@ -14,6 +14,7 @@
 
 #include "snapdump/snapshot.h"
 #include "support/proc_state.h"
+#include "support/hex.h"
 #include "support/target_process.h"
 
 namespace snapdump {
@@ -69,16 +70,6 @@ std::string readelf_build_id(const std::string& path) {
   }
   pclose(p);
   return id;
-}
-
-std::string hex(const std::vector<uint8_t>& b) {
-  std::string s;
-  char buf[3];
-  for (uint8_t x : b) {
-    std::snprintf(buf, sizeof buf, "%02x", x);
-    s += buf;
-  }
-  return s;
 }
 
 class CaptureTest : public ::testing::TestWithParam<bool> {};
@@ -145,7 +136,7 @@ TEST_P(CaptureTest, ModulesCarryTheBuildIdOfTheirFile) {
     if (!r.elf || r.path.empty() || r.path[0] != '/') continue;
     std::string expected = readelf_build_id(r.path);
     if (expected.empty()) continue;
-    EXPECT_EQ(hex(r.elf->build_id), expected) << r.path;
+    EXPECT_EQ(snapdump::testing::to_hex(r.elf->build_id), expected) << r.path;
     EXPECT_EQ(r.type, RegionType::image);
     EXPECT_EQ(r.elf->load_address, r.start);
     ++checked;

@@ -8,14 +8,17 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <stdexcept>
 #include <string>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "dump_report.h"
+#include "snapdump/minidump.h"
+#include "snapdump/reader.h"
 #include "snapdump/snapshot.h"
-#include "snapshot_report.h"
 
 namespace snapdump::cli {
 namespace {
@@ -108,17 +111,24 @@ int run_demo() {
   fmt::print("Started the demo process {} ({} threads, 64 MiB heap, one fd of each kind).\n\n",
              demo.pid(), ready["threads"].size());
 
-  CaptureFlags flags = capture::kVaClone | capture::kHandles | capture::kHandleNameInformation |
-                       capture::kHandleBasicInformation | capture::kHandleTypeSpecificInformation |
-                       capture::kThreads | capture::kThreadContext | capture::kThreadContextExtended |
-                       capture::kVaSpace | capture::kVaSpaceSectionInformation |
+  DumpOptions options;
+  options.type = dump::kWithFullMemoryInfo | dump::kWithThreadInfo | dump::kWithHandleData;
+  CaptureFlags flags = capture_flags_for(options.type) | capture::kVaClone | capture::kThreadContextExtended |
                        capture::kCreateMeasurePerformance;
   demo.command("reset");
   Snapshot snapshot = Snapshot::capture(demo.pid(), flags, context::kAll);
   // Asked at once, before the demo process starts rewriting its heap (which, with the demo's
   // spinning threads on a small machine, keeps every core busy and delays its heartbeat).
   nlohmann::json hb = demo.command("heartbeat");
-  print_snapshot(stdout, snapshot);
+  fmt::print("Captured it through a copy-on-write VA clone: the demo process was paused {:.3f} ms "
+             "(its own heartbeat saw a longest stall of {:.3f} ms).\n",
+             snapshot.pause().count() / 1e6, hb.value("max_stall_ns", 0) / 1e6);
+
+  std::string path = (std::filesystem::temp_directory_path() / fmt::format("snapdump-demo-{}.dmp", demo.pid())).string();
+  DumpResult written = write_minidump(snapshot, path, options);
+  fmt::print("Wrote the minidump {} ({:.1f} KiB). What it holds, read back by snapdump's reader:\n\n", path,
+             written.bytes / 1024.0);
+  print_dump(stdout, reader::Minidump::open(path));
 
   // The point of a VA clone: the demo process now rewrites its heap, and the snapshot still
   // reads the bytes of the moment of capture.
@@ -133,8 +143,7 @@ int run_demo() {
       "\nPoint in time: the heap word at {:#x} was {:#018x} at capture. The demo process has since "
       "overwritten it with {:#018x}; the snapshot still reads {:#018x}.\n",
       heap, before, after_live, after_snapshot);
-  fmt::print("The demo process's heartbeat saw a longest stall of {:.3f} ms; the capture paused it {:.3f} ms.\n",
-             hb.value("max_stall_ns", 0) / 1e6, snapshot.pause().count() / 1e6);
+  fmt::print("\nOpen the dump in a debugger: lldb-16 -c {} -o 'bt all'\n", path);
   snapshot.free();
   return after_snapshot == before && after_live != before ? 0 : 1;
 }

@@ -10,6 +10,8 @@
 #include "capture_flags.h"
 #include "demo.h"
 #include "dump_command.h"
+#include "dump_report.h"
+#include "snapdump/reader.h"
 #include "snapdump/snapshot.h"
 #include "snapshot_report.h"
 
@@ -78,6 +80,14 @@ int main(int argc, char** argv) {
   snapdump::cli::DumpArgs dump_args;
   snapdump::cli::add_dump_command(app, dump_args);
 
+  auto* inspect = app.add_subcommand(
+      "inspect",
+      "Show what minidump FILE holds: its streams, system, process, threads with names and "
+      "registers, modules with build-ids, memory, the memory map and handles. Any dump, from any "
+      "writer: what cannot be parsed is listed under Problems, never a crash.");
+  std::string inspect_file;
+  inspect->add_option("FILE", inspect_file, "minidump to read")->required();
+
   auto* demo = app.add_subcommand(
       "demo",
       "Start the bundled demo process, capture it with a VA clone, show what the snapshot holds, "
@@ -93,6 +103,10 @@ int main(int argc, char** argv) {
   try {
     if (*snap) return run_snapshot(pid, flags_text, clone, no_clone, hold, leave_running, json);
     if (*demo) return snapdump::cli::run_demo();
+    if (*inspect) {
+      snapdump::cli::print_dump(stdout, snapdump::reader::Minidump::open(inspect_file));
+      return 0;
+    }
     if (*app.get_subcommand("dump")) return snapdump::cli::run_dump(dump_args);
   } catch (const snapdump::Error& e) {
     fmt::print(stderr, "snapdump: {}: {}\n", snapdump::to_string(e.code()), e.what());

@@ -4,14 +4,10 @@
 
 #include <fmt/format.h>
 
+#include "hex.h"
+
 namespace snapdump::cli {
 namespace {
-
-std::string hex(const std::vector<uint8_t>& bytes) {
-  std::string s;
-  for (uint8_t b : bytes) s += fmt::format("{:02x}", b);
-  return s;
-}
 
 std::string prot_string(const Region& r) {
   return fmt::format("{}{}{}{}", (r.prot & PROT_READ) ? 'r' : '-', (r.prot & PROT_WRITE) ? 'w' : '-',
@@ -78,7 +74,7 @@ nlohmann::json snapshot_to_json(const Snapshot& s) {
     for (const Region& r : s.regions()) {
       json e = {{"start", fmt::format("{:#x}", r.start)}, {"end", fmt::format("{:#x}", r.end)},
                 {"prot", prot_string(r)}, {"path", r.path}, {"copy", copy_string(r.copy)}};
-      if (r.elf) e["build_id"] = hex(r.elf->build_id);
+      if (r.elf) e["build_id"] = to_hex(r.elf->build_id);
       j["regions"].push_back(e);
     }
   });
@@ -123,7 +119,7 @@ void print_snapshot(std::FILE* out, const Snapshot& s) {
     for (const Region& r : s.regions()) {
       if (!r.elf) continue;
       fmt::print(out, "  {:#014x} {:>9} KiB  {}  {}\n", r.elf->load_address, r.elf->image_size / 1024,
-                 r.elf->build_id.empty() ? std::string("(no build-id)") : hex(r.elf->build_id), r.path);
+                 r.elf->build_id.empty() ? std::string("(no build-id)") : to_hex(r.elf->build_id), r.path);
     }
     fmt::print(out, "\nMemory regions ({}):\n", s.regions().size());
     for (const Region& r : s.regions()) {
