@@ -225,8 +225,19 @@ class Capturer {
   }
 
   void capture_in_pause() {
-    PhaseTimer t(s_.perf.threads);
     test_stall_point("in-pause");
+    read_registers();
+    if (s_.mode == MemoryMode::clone) {
+      make_clone();
+    } else if (s_.mode == MemoryMode::auxiliary_pages) {
+      PhaseTimer a(s_.perf.aux_pages);
+      copy_ranges(plan_auxiliary_ranges(), AuxiliaryPage::Why::stack);
+    }
+  }
+
+  // The threads phase of the performance counters: registers only, so the phases add up.
+  void read_registers() {
+    PhaseTimer t(s_.perf.threads);
     bool want_context = s_.flags & capture::kThreadContext;
     bool want_xstate = s_.flags & capture::kThreadContextExtended;
     ContextFlags cf = s_.context_flags;
@@ -254,12 +265,6 @@ class Capturer {
       if (want_context && (cf & context::kDebugRegisters & ~context::kAmd64)) {
         st->entry.debug_registers = st->traced.get_debug_registers();
       }
-    }
-    if (s_.mode == MemoryMode::clone) {
-      make_clone();
-    } else if (s_.mode == MemoryMode::auxiliary_pages) {
-      PhaseTimer a(s_.perf.aux_pages);
-      copy_ranges(plan_auxiliary_ranges(), AuxiliaryPage::Why::stack);
     }
   }
 

@@ -285,6 +285,8 @@ TEST(CloneCapture, BreakawayAndPerformanceCounters) {
   EXPECT_GT(pc.va_clone.wall_ns, 0u);
   EXPECT_GT(pc.va_clone.cycles, 0u);
   EXPECT_GT(pc.pause.wall_ns, pc.va_clone.wall_ns);
+  EXPECT_GT(pc.threads.wall_ns, 0u);
+  EXPECT_LE(pc.threads.wall_ns + pc.va_clone.wall_ns, pc.pause.wall_ns) << "phases inside the pause overlap";
   EXPECT_GE(pc.total.wall_ns, pc.pause.wall_ns);
   EXPECT_GT(pc.clone_lifetime_ns, 0u);
   EXPECT_TRUE(snap.va_clone_pid().has_value());
