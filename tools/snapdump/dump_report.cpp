@@ -1,6 +1,7 @@
 #include "dump_report.h"
 
 #include <algorithm>
+#include <stdexcept>
 #include <string>
 
 #include <fmt/format.h>
@@ -68,6 +69,92 @@ void print_dump(std::FILE* out, const reader::Minidump& d) {
   if (!d.problems().empty()) {
     fmt::print(out, "\nProblems ({}):\n", d.problems().size());
     for (const auto& p : d.problems()) fmt::print(out, "  {}\n", p);
+  }
+}
+
+nlohmann::json dump_to_json(const reader::Minidump& d) {
+  using nlohmann::json;
+  json j;
+  j["streams"] = json::array();
+  for (const auto& s : d.streams()) j["streams"].push_back({{"type", s.type}, {"name", s.name}, {"size", s.size}, {"rva", s.rva}});
+  if (auto sys = d.system_info()) {
+    j["system"] = {{"architecture", sys->architecture}, {"platform_id", sys->platform_id}, {"processors", sys->processors},
+                   {"version", fmt::format("{}.{}.{}", sys->major, sys->minor, sys->build)}, {"csd_version", sys->csd_version},
+                   {"vendor", sys->vendor}};
+  }
+  if (auto misc = d.misc_info(); misc && misc->pid) {
+    j["process"] = {{"pid", *misc->pid}, {"create_time", misc->create_time.value_or(0)},
+                    {"user_time", misc->user_time.value_or(0)}, {"kernel_time", misc->kernel_time.value_or(0)}};
+  }
+  j["threads"] = json::array();
+  for (const auto& t : d.threads()) {
+    json e = {{"tid", t.tid}, {"name", t.name}, {"stack_start", t.stack_start}, {"stack_size", t.stack.size()}};
+    if (t.context) {
+      const auto& c = *t.context;
+      e["context_flags"] = c.context_flags;
+      e["registers"] = {{"rip", c.rip}, {"rsp", c.rsp}, {"rbp", c.rbp}, {"rax", c.rax}, {"rbx", c.rbx}, {"rcx", c.rcx},
+                        {"rdx", c.rdx}, {"rsi", c.rsi}, {"rdi", c.rdi}, {"r8", c.r8}, {"r9", c.r9}, {"r10", c.r10},
+                        {"r11", c.r11}, {"r12", c.r12}, {"r13", c.r13}, {"r14", c.r14}, {"r15", c.r15},
+                        {"eflags", c.eflags}};
+    }
+    j["threads"].push_back(e);
+  }
+  j["modules"] = json::array();
+  for (const auto& m : d.modules()) {
+    j["modules"].push_back({{"base", m.base}, {"size", m.size}, {"name", m.name}, {"build_id", to_hex(m.build_id)}});
+  }
+  j["memory"] = json::array();
+  for (const auto& r : d.memory()) j["memory"].push_back({{"address", r.address}, {"size", r.bytes.size()}, {"memory64", r.from_memory64}});
+  j["memory_info"] = json::array();
+  for (const auto& i : d.memory_info()) {
+    j["memory_info"].push_back({{"base", i.base}, {"size", i.size}, {"protect", i.protect}, {"state", i.state}, {"type", i.type}});
+  }
+  j["handles"] = json::array();
+  for (const auto& h : d.handles()) {
+    j["handles"].push_back({{"handle", h.handle}, {"type", h.type_name}, {"name", h.object_name}, {"granted_access", h.granted_access}});
+  }
+  j["problems"] = d.problems();
+  return j;
+}
+
+void print_stream(std::FILE* out, const reader::Minidump& d, const std::string& name, bool json) {
+  const reader::StreamEntry* entry = nullptr;
+  for (const auto& s : d.streams()) {
+    if (s.name == name) entry = &s;
+  }
+  if (!entry) {
+    std::string known;
+    for (const auto& s : d.streams()) known += (known.empty() ? "" : ", ") + s.name;
+    throw std::invalid_argument(fmt::format("the dump has no stream '{}'; it has: {}", name, known));
+  }
+  if (auto text = d.text_stream(entry->type)) {
+    if (json) {
+      fmt::print(out, "{}\n", nlohmann::json{{"stream", name}, {"text", *text}}.dump(2));
+    } else {
+      fmt::print(out, "{}", *text);
+    }
+    return;
+  }
+  static const std::pair<const char*, const char*> kSections[] = {
+      {"SystemInfo", "system"}, {"MiscInfo", "process"}, {"ThreadList", "threads"}, {"ThreadNames", "threads"},
+      {"ThreadInfoList", "threads"}, {"ModuleList", "modules"}, {"MemoryList", "memory"}, {"Memory64List", "memory"},
+      {"MemoryInfoList", "memory_info"}, {"HandleData", "handles"}};
+  for (const auto& [stream, section] : kSections) {
+    if (name == stream) {
+      fmt::print(out, "{}\n", dump_to_json(d)[section].dump(2));
+      return;
+    }
+  }
+  auto bytes = d.stream(entry->type);
+  std::vector<uint8_t> raw;
+  if (bytes) raw.assign(bytes->begin(), bytes->end());
+  if (json) {
+    fmt::print(out, "{}\n", nlohmann::json{{"stream", name}, {"hex", to_hex(raw)}}.dump(2));
+    return;
+  }
+  for (size_t i = 0; i < raw.size(); i += 16) {
+    std::vector<uint8_t> line(raw.begin() + i, raw.begin() + std::min(raw.size(), i + 16));
+    fmt::print(out, "{:08x}  {}\n", i, to_hex(line));
   }
 }
 

@@ -87,6 +87,12 @@ int main(int argc, char** argv) {
       "writer: what cannot be parsed is listed under Problems, never a crash.");
   std::string inspect_file;
   inspect->add_option("FILE", inspect_file, "minidump to read")->required();
+  bool inspect_json = false;
+  std::string inspect_stream;
+  inspect->add_flag("--json", inspect_json, "print JSON for scripts instead of text");
+  inspect->add_option("--stream", inspect_stream,
+                      "print only the stream NAME (ThreadList, ModuleList, LinuxMaps, ...): text streams "
+                      "as text, others as JSON or a hex dump");
 
   auto* demo = app.add_subcommand(
       "demo",
@@ -104,7 +110,14 @@ int main(int argc, char** argv) {
     if (*snap) return run_snapshot(pid, flags_text, clone, no_clone, hold, leave_running, json);
     if (*demo) return snapdump::cli::run_demo();
     if (*inspect) {
-      snapdump::cli::print_dump(stdout, snapdump::reader::Minidump::open(inspect_file));
+      auto dump = snapdump::reader::Minidump::open(inspect_file);
+      if (!inspect_stream.empty()) {
+        snapdump::cli::print_stream(stdout, dump, inspect_stream, inspect_json);
+      } else if (inspect_json) {
+        fmt::print("{}\n", snapdump::cli::dump_to_json(dump).dump(2));
+      } else {
+        snapdump::cli::print_dump(stdout, dump);
+      }
       return 0;
     }
     if (*app.get_subcommand("dump")) return snapdump::cli::run_dump(dump_args);
