@@ -23,7 +23,7 @@
 #include <utility>
 #include <vector>
 
-#include "format/structs.h"
+#include "snapdump/format/structs.h"
 #include "snapdump/error.h"
 
 namespace snapdump::reader {

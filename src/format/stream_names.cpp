@@ -1,4 +1,4 @@
-#include "format/constants.h"
+#include "snapdump/format/constants.h"
 
 namespace snapdump::format {
 
@@ -7,7 +7,7 @@ const char* stream_type_name(uint32_t type) noexcept {
 #define HANDLE_STREAM(value, name) \
   case value:                      \
     return #name;
-#include "format/stream_types.def"
+#include "snapdump/format/stream_types.def"
   }
   return nullptr;
 }

@@ -2,7 +2,7 @@
 // contexts, and the problem log.
 #include <fmt/format.h>
 
-#include "format/constants.h"
+#include "snapdump/format/constants.h"
 #include "reader/parse.h"
 
 namespace snapdump::reader::detail {

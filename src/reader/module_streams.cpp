@@ -1,7 +1,7 @@
 // ModuleList (with Breakpad's 'BpEL' build-id CodeView records) and UnloadedModuleList.
 #include <fmt/format.h>
 
-#include "format/constants.h"
+#include "snapdump/format/constants.h"
 #include "reader/parse.h"
 
 namespace snapdump::reader::detail {

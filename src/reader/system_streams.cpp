@@ -3,7 +3,7 @@
 
 #include <fmt/format.h>
 
-#include "format/constants.h"
+#include "snapdump/format/constants.h"
 #include "reader/parse.h"
 
 namespace snapdump::reader::detail {

@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "format/constants.h"
-#include "format/structs.h"
+#include "snapdump/format/constants.h"
+#include "snapdump/format/structs.h"
 
 namespace snapdump::writer {
 

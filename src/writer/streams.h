@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "format/structs.h"
+#include "snapdump/format/structs.h"
 #include "snapdump/minidump.h"
 #include "writer/dump_builder.h"
 

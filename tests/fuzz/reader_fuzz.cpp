@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <vector>
 
-#include "format/constants.h"
+#include "snapdump/format/constants.h"
 #include "snapdump/reader.h"
 
 using snapdump::reader::Minidump;

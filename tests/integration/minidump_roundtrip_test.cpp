@@ -9,7 +9,7 @@
 
 #include <gtest/gtest.h>
 
-#include "format/constants.h"
+#include "snapdump/format/constants.h"
 #include "snapdump/minidump.h"
 #include "snapdump/reader.h"
 #include "snapdump/snapshot.h"

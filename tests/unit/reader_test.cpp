@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "format/constants.h"
-#include "format/structs.h"
+#include "snapdump/format/constants.h"
+#include "snapdump/format/structs.h"
 #include "snapdump/reader.h"
 
 namespace snapdump::reader {

@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "format/constants.h"
+#include "snapdump/format/constants.h"
 #include "snapdump/minidump.h"
 #include "snapdump/snapshot.h"
 

@@ -8,7 +8,7 @@
 
 #include "hex.h"
 
-#include "format/constants.h"
+#include "snapdump/format/constants.h"
 
 namespace snapdump::cli {
 namespace {

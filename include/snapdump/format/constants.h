@@ -10,7 +10,7 @@ namespace snapdump::format {
 
 enum class StreamType : uint32_t {
 #define HANDLE_STREAM(value, name) name = value,
-#include "format/stream_types.def"
+#include "snapdump/format/stream_types.def"
 };
 
 // "ThreadList", ... or nullptr for a value not in the table.
