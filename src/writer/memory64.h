@@ -7,18 +7,26 @@
 #include <utility>
 #include <vector>
 
-#include "writer/file_sink.h"
+#include "writer/sink.h"
 #include "writer/streams.h"
 
 namespace snapdump::writer {
 
 struct Memory64Plan {
   uint32_t rva = 0;
-  std::vector<std::pair<uint64_t, uint64_t>> regions;
+  uint32_t slots = 0;  // descriptors the reserved table can hold
+  struct Entry {
+    uint64_t start = 0, end = 0;  // as IncludeVmRegionCallback's first answer left it
+    VmRegionInfo info;
+  };
+  std::vector<Entry> regions;
+  bool ask = true;  // IncludeVmRegionCallback still wants to be called
 };
 
+// First pass: the regions to write (IncludeVmRegionCallback, first call per region).
 Memory64Plan reserve_memory64(WriteContext& ctx);
-// Returns the stream's final size (header plus the descriptors actually written).
-uint32_t stream_memory64(WriteContext& ctx, FileSink& sink, const Memory64Plan& plan);
+// Second pass: streams the bytes (IncludeVmRegionCallback, second call per region); returns the
+// stream's final size (header plus the descriptors actually written).
+uint32_t stream_memory64(WriteContext& ctx, Sink& sink, Memory64Plan& plan);
 
 }  // namespace snapdump::writer

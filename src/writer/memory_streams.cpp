@@ -1,90 +1,87 @@
-// MemoryList (stacks and instruction windows), MemoryInfoList and the full-memory
-// Memory64List, whose bytes are streamed from the snapshot to the file after everything else.
+// MemoryList (the plan's ranges: stacks, instruction windows and what the flags and callbacks
+// added), MemoryInfoList and the full-memory Memory64List, whose bytes are streamed from the
+// snapshot to the sink after everything else.
 #include <sys/mman.h>
 
 #include <algorithm>
 #include <vector>
 
 #include "writer/memory64.h"
+#include "writer/memory_selection.h"
 #include "writer/streams.h"
 
 namespace snapdump::writer {
 namespace {
 
-bool readable(const Region& r) { return r.copy != RegionCopy::unreadable && (r.prot & PROT_READ); }
+constexpr uint64_t kPage = 4096;
+
+bool readable(const Region& r) { return r.copy != RegionCopy::unreadable && (r.prot & PROT_READ) && !r.io; }
+
+// Reads [lo, hi) as far as it can be read, calling `emit` for each readable run. A read that
+// fails (and is not fatal) resumes at the next page.
+template <class Emit>
+void read_runs(WriteContext& ctx, uint64_t lo, uint64_t hi, ReadPurpose purpose, std::vector<uint8_t>& buffer,
+               Emit emit) {
+  uint64_t at = lo;
+  while (at < hi) {
+    buffer.resize(hi - at);
+    size_t got = ctx.reader.read(at, buffer, purpose);
+    if (got > 0) emit(at, std::span<uint8_t>(buffer.data(), got));
+    at += got;
+    if (at < hi) at = std::min(hi, (at + kPage) & ~(kPage - 1));
+  }
+}
 
 }  // namespace
 
-uint32_t page_protection(const Region& r) {
-  bool read = r.prot & PROT_READ, write = r.prot & PROT_WRITE, exec = r.prot & PROT_EXEC;
-  // A private writable file mapping is copy-on-write: Windows calls that WRITECOPY.
-  bool copy_on_write = write && !r.shared && !r.path.empty() && r.path[0] == '/';
-  if (exec) {
-    if (write) return copy_on_write ? format::page::kExecuteWriteCopy : format::page::kExecuteReadWrite;
-    return read ? format::page::kExecuteRead : format::page::kExecute;
-  }
-  if (write) return copy_on_write ? format::page::kWriteCopy : format::page::kReadWrite;
-  return read ? format::page::kReadOnly : format::page::kNoAccess;
-}
-
 void write_memory_list(WriteContext& ctx) {
-  const auto& regions = ctx.snapshot.memory_map();
-  std::vector<std::pair<uint64_t, uint64_t>> wanted;
-  for (const ThreadEntry& t : ctx.snapshot.threads()) {
-    if (t.capture == ThreadCapture::exited || t.regs.rsp == 0) continue;
-    // The stack in use, from below the red zone to the top of its mapping.
-    if (const Region* r = find_region(regions, t.regs.rsp); r && readable(*r)) {
-      uint64_t lo = std::max<uint64_t>(r->start, t.regs.rsp - std::min<uint64_t>(t.regs.rsp, 128));
-      uint64_t hi = std::min<uint64_t>(r->end, lo + ctx.options.max_stack_bytes);
-      wanted.emplace_back(lo, hi);
-    }
-    // The instruction window: the code around rip, for disassembly at the stop.
-    if (const Region* r = find_region(regions, t.regs.rip); r && readable(*r)) {
-      uint64_t w = ctx.options.instruction_window;
-      wanted.emplace_back(std::max<uint64_t>(r->start, t.regs.rip - std::min<uint64_t>(t.regs.rip, w)),
-                          std::min<uint64_t>(r->end, t.regs.rip + w));
-    }
+  // Stack bytes are the ones a dump cannot do without: a failure there fails the dump.
+  RangeSet stacks;
+  for (const PlannedThread& p : ctx.plan.threads) {
+    if (!(p.flags & thread_write::kStack)) continue;
+    auto [lo, hi] = stack_bounds(ctx.snapshot, ctx.options, *p.thread);
+    stacks.add(lo, hi);
   }
-  // Readers keep memory in range maps that refuse overlaps: merge first.
-  std::sort(wanted.begin(), wanted.end());
-  std::vector<std::pair<uint64_t, uint64_t>> merged;
-  for (const auto& w : wanted) {
-    if (!merged.empty() && w.first <= merged.back().second) {
-      merged.back().second = std::max(merged.back().second, w.second);
-    } else {
-      merged.push_back(w);
-    }
-  }
+  bool filter = ctx.options.type & dump::kFilterMemory;
   std::vector<format::MemoryDescriptor> descriptors;
-  std::vector<uint8_t> bytes;
-  for (const auto& [lo, hi] : merged) {
-    bytes.resize(hi - lo);
-    size_t got = ctx.snapshot.read_memory(lo, bytes);
-    if (got == 0) continue;
-    uint32_t rva = ctx.builder.append(bytes.data(), got, 16);
-    descriptors.push_back({lo, {static_cast<uint32_t>(got), rva}});
-    ctx.memory.push_back({lo, static_cast<uint32_t>(got), rva});
-    ctx.memory_bytes += got;
+  std::vector<uint8_t> buffer;
+  auto emit = [&](uint64_t address, std::span<uint8_t> bytes) {
+    if (filter && stacks.contains(address)) filter_stack_words(ctx.snapshot, address, bytes);
+    uint32_t rva = ctx.builder.append(bytes.data(), bytes.size(), 16);
+    uint32_t size = static_cast<uint32_t>(bytes.size());
+    descriptors.push_back({address, {size, rva}});
+    ctx.memory.push_back({address, size, rva});
+    ctx.memory_bytes += size;
+  };
+  for (const auto& [lo, hi] : ctx.plan.memory.ranges()) {
+    // Split at stack boundaries so each piece is read with its own failure rule.
+    uint64_t at = lo;
+    while (at < hi) {
+      bool in_stack = stacks.contains(at);
+      uint64_t next = hi;
+      for (const auto& [s_lo, s_hi] : stacks.ranges()) {
+        if (s_lo > at && s_lo < next) next = s_lo;
+        if (s_hi > at && s_hi < next && in_stack) next = s_hi;
+      }
+      read_runs(ctx, at, next, in_stack ? ReadPurpose::stack : ReadPurpose::dump, buffer, emit);
+      at = next;
+    }
+    ctx.steering.check_cancel("writing the memory list");
   }
   ctx.builder.add_list_stream(format::StreamType::MemoryList, descriptors);
 }
 
 void write_memory_info_list(WriteContext& ctx) {
   std::vector<format::MemoryInfo> infos;
-  uint64_t image_base = 0;
-  for (const Region& r : ctx.snapshot.memory_map()) {
+  for (const VmRegionInfo& r : ctx.plan.regions) {
     format::MemoryInfo i{};
-    i.base_address = r.start;
-    if (r.elf) image_base = r.start;
-    // A module's mappings share one allocation base, as the sections of a Windows image do.
-    i.allocation_base = r.type == RegionType::image && image_base ? image_base : r.start;
-    i.region_size = r.end - r.start;
-    i.state = format::mem::kCommit;
-    i.protect = page_protection(r);
-    i.allocation_protect = i.protect;
-    i.type = r.type == RegionType::image    ? format::mem::kImage
-             : r.type == RegionType::mapped ? format::mem::kMapped
-                                            : format::mem::kPrivate;
+    i.base_address = r.base;
+    i.allocation_base = r.allocation_base;
+    i.allocation_protect = r.allocation_protect;
+    i.region_size = r.size;
+    i.state = r.state;
+    i.protect = r.protect;
+    i.type = r.type;
     infos.push_back(i);
   }
   format::MemoryInfoListHeader h{sizeof h, sizeof(format::MemoryInfo), infos.size()};
@@ -94,34 +91,88 @@ void write_memory_info_list(WriteContext& ctx) {
                          static_cast<uint32_t>(sizeof h + infos.size() * sizeof(format::MemoryInfo)));
 }
 
+namespace {
+
+// IncludeVmRegionCallback: narrows [start, end) to the answer, a page-aligned subset. Returns
+// false to leave the region out (size 0).
+bool ask_vm_region(WriteContext& ctx, Memory64Plan& plan, const VmRegionInfo& base, uint64_t& start, uint64_t& end) {
+  if (!plan.ask) return true;
+  VmRegionInfo answer = base;
+  answer.base = start;
+  answer.size = end - start;
+  if (!ctx.steering->include_vm_region(answer)) {
+    plan.ask = false;  // no more calls; this region and the rest are written whole
+    return true;
+  }
+  uint64_t lo = std::clamp(answer.base & ~(kPage - 1), start, end);
+  uint64_t hi = std::clamp((answer.base + answer.size + kPage - 1) & ~(kPage - 1), lo, end);
+  if (answer.size == 0) return false;
+  start = lo;
+  end = hi;
+  return start < end;
+}
+
+}  // namespace
+
 Memory64Plan reserve_memory64(WriteContext& ctx) {
   Memory64Plan plan;
-  for (const Region& r : ctx.snapshot.memory_map()) {
-    if (readable(r) && !r.io) plan.regions.emplace_back(r.start, r.end);
+  const auto& map = ctx.snapshot.memory_map();
+  for (size_t i = 0; i < map.size(); ++i) {
+    const VmRegionInfo& info = ctx.plan.regions[i];
+    if (!readable(map[i]) || info.protect == format::page::kNoAccess || (info.protect & format::page::kGuard) ||
+        info.size == 0) {
+      continue;
+    }
+    uint64_t start = info.base, end = info.base + info.size;
+    if (ask_vm_region(ctx, plan, info, start, end)) plan.regions.push_back({start, end, info});
   }
-  size_t size = sizeof(format::Memory64ListHeader) + plan.regions.size() * sizeof(format::MemoryDescriptor64);
+  // MiniDumpScanInaccessiblePartialPages may split a region at each unreadable page: room for
+  // that many more descriptors (beyond it, the rest of such a region is left out).
+  bool scan = ctx.options.type & dump::kScanInaccessiblePartialPages;
+  plan.slots = static_cast<uint32_t>(plan.regions.size() + (scan ? 4096 : 0));
+  size_t size = sizeof(format::Memory64ListHeader) + plan.slots * sizeof(format::MemoryDescriptor64);
   plan.rva = ctx.builder.reserve(size, 8);
   ctx.builder.add_stream(format::StreamType::Memory64List, plan.rva, static_cast<uint32_t>(size));
   return plan;
 }
 
-uint32_t stream_memory64(WriteContext& ctx, FileSink& sink, const Memory64Plan& plan) {
-  // Descriptors must list the data contiguously in order; a region that turns out partly
-  // unreadable is cut at the first unreadable byte, and one with nothing readable is left out.
+uint32_t stream_memory64(WriteContext& ctx, Sink& sink, Memory64Plan& plan) {
+  // Descriptors list the data contiguously in order. A region that turns out partly unreadable
+  // is cut at the first unreadable byte (or, scanning partial pages, resumes after it).
   std::vector<format::MemoryDescriptor64> descriptors;
-  std::vector<uint8_t> chunk(1 << 20);
+  std::vector<uint8_t> chunk(4u << 20);
+  bool scan = ctx.options.type & dump::kScanInaccessiblePartialPages;
   uint64_t base = sink.size();
-  for (const auto& [start, end] : plan.regions) {
-    uint64_t at = start;
-    while (at < end) {
+  uint64_t since_cancel = 0;
+  plan.ask = true;  // the second call per region
+  for (Memory64Plan::Entry& e : plan.regions) {
+    uint64_t start = e.start, end = e.end;
+    if (!ask_vm_region(ctx, plan, e.info, start, end)) continue;
+    uint64_t at = start, run = start;
+    while (at < end && descriptors.size() < plan.slots) {
       size_t want = static_cast<size_t>(std::min<uint64_t>(chunk.size(), end - at));
-      size_t got = ctx.snapshot.read_memory(at, std::span<uint8_t>(chunk.data(), want));
+      size_t got = ctx.reader.read(at, std::span<uint8_t>(chunk.data(), want), ReadPurpose::dump);
       if (got > 0) sink.append(std::span<const uint8_t>(chunk.data(), got));
       at += got;
-      if (got < want) break;
+      since_cancel += got;
+      if (since_cancel >= (64u << 20)) {
+        ctx.steering.check_cancel("writing full memory");
+        since_cancel = 0;
+      }
+      if (got == want) continue;
+      if (at > run) descriptors.push_back({run, at - run});
+      ctx.memory_bytes += at - run;
+      if (!scan) {
+        run = at = end;
+        break;
+      }
+      run = at = std::min(end, (at + kPage) & ~(kPage - 1));
     }
-    if (at > start) descriptors.push_back({start, at - start});
-    ctx.memory_bytes += at - start;
+    if (at > run && descriptors.size() < plan.slots) {
+      descriptors.push_back({run, at - run});
+      ctx.memory_bytes += at - run;
+    }
+    ctx.steering.check_cancel("writing full memory");
   }
   format::Memory64ListHeader h{descriptors.size(), base};
   sink.write_at(plan.rva, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(&h), sizeof h));

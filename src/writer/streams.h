@@ -7,6 +7,8 @@
 #include "snapdump/format/structs.h"
 #include "snapdump/minidump.h"
 #include "writer/dump_builder.h"
+#include "writer/dump_plan.h"
+#include "writer/memory_reader.h"
 
 namespace snapdump::writer {
 
@@ -21,6 +23,9 @@ struct WriteContext {
   const Snapshot& snapshot;
   const DumpOptions& options;
   DumpBuilder& builder;
+  const DumpPlan& plan;
+  MemoryReader& reader;
+  Steering& steering;
   std::vector<CopiedRange> memory;  // sorted, disjoint: filled by write_memory_list
   uint64_t memory_bytes = 0;
 };
@@ -37,8 +42,5 @@ void write_thread_info_list(WriteContext& ctx);
 void write_module_list(WriteContext& ctx);
 void write_memory_info_list(WriteContext& ctx);
 void write_handle_data(WriteContext& ctx);
-
-// Windows page protection for a Linux region (PAGE_READWRITE, PAGE_EXECUTE_READ, ...).
-uint32_t page_protection(const Region& region);
 
 }  // namespace snapdump::writer

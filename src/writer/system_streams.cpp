@@ -62,6 +62,34 @@ void write_system_info(WriteContext& ctx) {
   ctx.builder.add_stream(format::StreamType::SystemInfo, rva, sizeof s);
 }
 
+namespace {
+
+// MINIDUMP_MISC_INFO_2's processor power fields: Linux gives the frequency (cpufreq where the
+// driver exposes it, else the "cpu MHz" of /proc/cpuinfo); idle states are not reported.
+void fill_power_info(format::MiscInfo5& m) {
+  auto khz_file = [](const char* path) -> uint32_t {
+    std::string text = system_file(path);
+    return text.empty() ? 0 : static_cast<uint32_t>(std::strtoul(text.c_str(), nullptr, 10) / 1000);
+  };
+  uint32_t current = khz_file("/sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq");
+  uint32_t max = khz_file("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq");
+  uint32_t limit = khz_file("/sys/devices/system/cpu/cpu0/cpufreq/scaling_max_freq");
+  if (current == 0) {
+    std::string cpuinfo = system_file("/proc/cpuinfo");
+    size_t at = cpuinfo.find("cpu MHz");
+    if (at != std::string::npos && (at = cpuinfo.find(':', at)) != std::string::npos) {
+      current = static_cast<uint32_t>(std::strtod(cpuinfo.c_str() + at + 1, nullptr));
+    }
+  }
+  if (current == 0) return;
+  m.flags1 |= format::misc::kProcessorPowerInfo;
+  m.processor_current_mhz = current;
+  m.processor_max_mhz = max ? max : current;
+  m.processor_mhz_limit = limit ? limit : m.processor_max_mhz;
+}
+
+}  // namespace
+
 void write_misc_info(WriteContext& ctx) {
   const ProcessInfo& p = ctx.snapshot.process();
   format::MiscInfo5 m{};
@@ -71,6 +99,7 @@ void write_misc_info(WriteContext& ctx) {
   m.process_create_time = static_cast<uint32_t>(p.create_time_unix_ns / 1'000'000'000u);
   m.process_user_time = static_cast<uint32_t>(p.user_time_ns / 1'000'000'000u);
   m.process_kernel_time = static_cast<uint32_t>(p.kernel_time_ns / 1'000'000'000u);
+  if (!(ctx.plan.secondary_flags & secondary::kWithoutPowerInfo)) fill_power_info(m);
   uint32_t rva = ctx.builder.append(m);
   ctx.builder.add_stream(format::StreamType::MiscInfo, rva, sizeof m);
 }
@@ -80,13 +109,15 @@ void write_linux_streams(WriteContext& ctx) {
   // LLDB takes the PID from here when MiscInfo lacks it (older versions require it here).
   add_text(ctx, format::StreamType::LinuxProcStatus, p.status_text);
   add_text(ctx, format::StreamType::LinuxMaps, p.maps_text);
-  add_text(ctx, format::StreamType::LinuxCmdLine, p.cmdline_raw);
+  // A triage dump is meant to be shared: no command line or environment in it.
+  bool triage = ctx.options.type & dump::kFilterTriage;
+  if (!triage) add_text(ctx, format::StreamType::LinuxCmdLine, p.cmdline_raw);
   add_text(ctx, format::StreamType::LinuxAuxv, p.auxv_raw);
   add_text(ctx, format::StreamType::LinuxCpuInfo, system_file("/proc/cpuinfo"));
   std::string release = system_file("/etc/lsb-release");
   add_text(ctx, format::StreamType::LinuxLsbRelease, release.empty() ? system_file("/etc/os-release") : release);
   // The environment can hold secrets: it is optional data.
-  if (!(ctx.options.type & dump::kWithoutOptionalData)) add_text(ctx, format::StreamType::LinuxEnviron, p.environ_raw);
+  if (!triage && !(ctx.options.type & dump::kWithoutOptionalData)) add_text(ctx, format::StreamType::LinuxEnviron, p.environ_raw);
 }
 
 }  // namespace snapdump::writer

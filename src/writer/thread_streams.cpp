@@ -28,17 +28,19 @@ format::MemoryDescriptor stack_of(const WriteContext& ctx, const ThreadEntry& t)
 }  // namespace
 
 void write_thread_list(WriteContext& ctx) {
-  const auto& threads = ctx.snapshot.threads();
   std::vector<format::Thread> entries;
-  for (const ThreadEntry& t : threads) {
-    if (t.capture == ThreadCapture::exited) continue;
+  for (const PlannedThread& p : ctx.plan.threads) {
+    const ThreadEntry& t = *p.thread;
     format::Thread e{};
     e.thread_id = static_cast<uint32_t>(t.tid);
     e.priority = static_cast<uint32_t>(t.priority);
     e.teb = t.regs.fs_base;  // the thread's TLS block: Linux's closest thing to a TEB
-    e.stack = stack_of(ctx, t);
-    format::ContextAmd64 c = to_context(t);
-    e.thread_context = {sizeof c, ctx.builder.append(&c, sizeof c, 16)};
+    if (p.flags & thread_write::kStack) e.stack = stack_of(ctx, t);
+    else e.stack.start_of_memory_range = t.regs.rsp;
+    if (p.flags & thread_write::kContext) {
+      format::ContextAmd64 c = to_context(t);
+      e.thread_context = {sizeof c, ctx.builder.append(&c, sizeof c, 16)};
+    }
     entries.push_back(e);
   }
   ctx.builder.add_list_stream(format::StreamType::ThreadList, entries);
@@ -46,8 +48,9 @@ void write_thread_list(WriteContext& ctx) {
 
 void write_thread_names(WriteContext& ctx) {
   std::vector<format::ThreadName> names;
-  for (const ThreadEntry& t : ctx.snapshot.threads()) {
-    if (t.capture == ThreadCapture::exited || t.name.empty()) continue;
+  for (const PlannedThread& p : ctx.plan.threads) {
+    const ThreadEntry& t = *p.thread;
+    if (t.name.empty()) continue;
     names.push_back({static_cast<uint32_t>(t.tid), ctx.builder.append_string(t.name)});
   }
   if (names.empty()) return;
@@ -55,8 +58,18 @@ void write_thread_names(WriteContext& ctx) {
 }
 
 void write_thread_info_list(WriteContext& ctx) {
-  std::vector<format::ThreadInfo> infos;
+  // The planned threads that keep ThreadWriteThreadInfo, then the threads that exited while
+  // they were captured (no callback is asked about those: they have nothing else to write).
+  std::vector<const ThreadEntry*> threads;
+  for (const PlannedThread& p : ctx.plan.threads) {
+    if (p.flags & thread_write::kThreadInfo) threads.push_back(p.thread);
+  }
   for (const ThreadEntry& t : ctx.snapshot.threads()) {
+    if (t.capture == ThreadCapture::exited) threads.push_back(&t);
+  }
+  std::vector<format::ThreadInfo> infos;
+  for (const ThreadEntry* tp : threads) {
+    const ThreadEntry& t = *tp;
     format::ThreadInfo i{};
     i.thread_id = static_cast<uint32_t>(t.tid);
     if (t.capture == ThreadCapture::exited) i.dump_flags |= format::thread_info::kExitedThread;

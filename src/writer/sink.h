@@ -1,0 +1,87 @@
+// Where a dump's bytes go. Every sink keeps a dump whole or absent: the writer writes the header
+// with its signature zeroed first and the signature last, and a sink destroyed before commit()
+// undoes what it can (a path's temporary file is removed, a caller's regular file is truncated
+// back to where the dump began).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+namespace snapdump {
+class DumpCallbacks;
+}
+
+namespace snapdump::writer {
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  // Appends at the end; returns the dump offset written at.
+  uint64_t append(std::span<const uint8_t> bytes) {
+    uint64_t at = size_;
+    write_at(at, bytes);
+    return at;
+  }
+  // Writes at a dump offset (patching a directory entry, the signature).
+  void write_at(uint64_t offset, std::span<const uint8_t> bytes) {
+    do_write(offset, bytes);
+    if (offset + bytes.size() > size_) size_ = offset + bytes.size();
+  }
+  uint64_t size() const { return size_; }
+  // Makes the dump durable and visible. Throws on failure; the dump is then not whole.
+  virtual void commit() = 0;
+
+ protected:
+  virtual void do_write(uint64_t offset, std::span<const uint8_t> bytes) = 0;
+
+ private:
+  uint64_t size_ = 0;
+};
+
+// A path: a temporary file beside it, synced and renamed into place by commit().
+class FileSink final : public Sink {
+ public:
+  explicit FileSink(const std::string& path);
+  ~FileSink() override;
+  FileSink(const FileSink&) = delete;
+  FileSink& operator=(const FileSink&) = delete;
+  void commit() override;
+
+ private:
+  void do_write(uint64_t offset, std::span<const uint8_t> bytes) override;
+  std::string path_, temp_path_;
+  int fd_ = -1;
+  bool committed_ = false;
+};
+
+// A caller's open file, from its current offset. It must be seekable: the signature is written
+// last, at the start. A regular file is truncated back to the starting offset if the dump fails.
+// (A pipe or socket cannot take a dump whose start is written last: use the Io callbacks.)
+class FdSink final : public Sink {
+ public:
+  explicit FdSink(int fd);
+  ~FdSink() override;
+  FdSink(const FdSink&) = delete;
+  FdSink& operator=(const FdSink&) = delete;
+  void commit() override;
+
+ private:
+  void do_write(uint64_t offset, std::span<const uint8_t> bytes) override;
+  int fd_;
+  uint64_t base_ = 0;
+  bool regular_ = false, committed_ = false;
+};
+
+// IoStartCallback accepted: every write is an io_write_all; commit() is io_finish.
+class CallbackSink final : public Sink {
+ public:
+  explicit CallbackSink(DumpCallbacks& callbacks) : callbacks_(callbacks) {}
+  void commit() override;
+
+ private:
+  void do_write(uint64_t offset, std::span<const uint8_t> bytes) override;
+  DumpCallbacks& callbacks_;
+};
+
+}  // namespace snapdump::writer
