@@ -71,10 +71,18 @@ std::vector<MemoryRange> parse_memory(const Context& ctx) {
     const uint64_t end = prev.bytes.size() > UINT64_MAX - prev.address
                              ? UINT64_MAX
                              : prev.address + prev.bytes.size();
-    if (end > out[i].address) {
-      ctx.problem(fmt::format("memory: range at {:#x} overlaps the one at {:#x}", out[i].address,
-                              prev.address));
+    if (end <= out[i].address) continue;
+    // A full dump keeps each stack in the MemoryList too, for readers that do not read
+    // Memory64List (Breakpad): an overlap across the two lists is fine when the bytes agree.
+    const auto& cur = out[i];
+    if (prev.from_memory64 != cur.from_memory64) {
+      uint64_t overlap = std::min<uint64_t>(end, cur.address + cur.bytes.size()) - cur.address;
+      if (std::equal(cur.bytes.begin(), cur.bytes.begin() + static_cast<ptrdiff_t>(overlap),
+                     prev.bytes.begin() + static_cast<ptrdiff_t>(cur.address - prev.address))) {
+        continue;
+      }
     }
+    ctx.problem(fmt::format("memory: range at {:#x} overlaps the one at {:#x}", cur.address, prev.address));
   }
   return out;
 }

@@ -32,21 +32,35 @@ void read_runs(WriteContext& ctx, uint64_t lo, uint64_t hi, ReadPurpose purpose,
   }
 }
 
-}  // namespace
-
-void write_memory_list(WriteContext& ctx) {
-  // Stack bytes are the ones a dump cannot do without: a failure there fails the dump.
+// The stack bytes the planned threads write.
+RangeSet stack_ranges(const WriteContext& ctx) {
   RangeSet stacks;
   for (const PlannedThread& p : ctx.plan.threads) {
     if (!(p.flags & thread_write::kStack)) continue;
     auto [lo, hi] = stack_bounds(ctx.snapshot, ctx.options, *p.thread);
     stacks.add(lo, hi);
   }
+  return stacks;
+}
+
+// MiniDumpFilterMemory on bytes read at `address`: the parts that are stack are filtered.
+void filter_stacks(const WriteContext& ctx, const RangeSet& stacks, uint64_t address, std::span<uint8_t> bytes) {
+  for (const auto& [lo, hi] : stacks.ranges()) {
+    uint64_t from = std::max(lo, address), to = std::min(hi, address + bytes.size());
+    if (from < to) filter_stack_words(ctx.snapshot, from, bytes.subspan(from - address, to - from));
+  }
+}
+
+}  // namespace
+
+void write_memory_list(WriteContext& ctx) {
+  // Stack bytes are the ones a dump cannot do without: a failure there fails the dump.
+  RangeSet stacks = stack_ranges(ctx);
   bool filter = ctx.options.type & dump::kFilterMemory;
   std::vector<format::MemoryDescriptor> descriptors;
   std::vector<uint8_t> buffer;
   auto emit = [&](uint64_t address, std::span<uint8_t> bytes) {
-    if (filter && stacks.contains(address)) filter_stack_words(ctx.snapshot, address, bytes);
+    if (filter) filter_stacks(ctx, stacks, address, bytes);
     uint32_t rva = ctx.builder.append(bytes.data(), bytes.size(), 16);
     uint32_t size = static_cast<uint32_t>(bytes.size());
     descriptors.push_back({address, {size, rva}});
@@ -142,6 +156,8 @@ uint32_t stream_memory64(WriteContext& ctx, Sink& sink, Memory64Plan& plan) {
   std::vector<format::MemoryDescriptor64> descriptors;
   std::vector<uint8_t> chunk(4u << 20);
   bool scan = ctx.options.type & dump::kScanInaccessiblePartialPages;
+  bool filter = ctx.options.type & dump::kFilterMemory;
+  RangeSet stacks = filter ? stack_ranges(ctx) : RangeSet();
   uint64_t base = sink.size();
   uint64_t since_cancel = 0;
   plan.ask = true;  // the second call per region
@@ -152,6 +168,7 @@ uint32_t stream_memory64(WriteContext& ctx, Sink& sink, Memory64Plan& plan) {
     while (at < end && descriptors.size() < plan.slots) {
       size_t want = static_cast<size_t>(std::min<uint64_t>(chunk.size(), end - at));
       size_t got = ctx.reader.read(at, std::span<uint8_t>(chunk.data(), want), ReadPurpose::dump);
+      if (filter) filter_stacks(ctx, stacks, at, std::span<uint8_t>(chunk.data(), got));
       if (got > 0) sink.append(std::span<const uint8_t>(chunk.data(), got));
       at += got;
       since_cancel += got;

@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "target_markers.h"
 #include "thread_registry.h"
 
 using sdtarget::ThreadSlot;
@@ -32,6 +33,9 @@ extern "C" {
 
 __attribute__((noinline, used)) void* park_in_nanosleep(void* argument) {
   ThreadSlot& slot = slot_of(argument);
+  // A local that points at the heap secret: volatile keeps it in this frame's stack memory.
+  char* volatile secret = sdtarget::secret_buffer();
+  (void)secret;
   sdtarget::announce_thread(slot);
   slot.parked.store(1);
   for (;;) {

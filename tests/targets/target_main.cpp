@@ -16,6 +16,7 @@
 #include "target_json.h"
 #include "target_libs.h"
 #include "target_mappings.h"
+#include "target_markers.h"
 #include "target_churn.h"
 #include "target_options.h"
 #include "thread_registry.h"
@@ -93,6 +94,7 @@ int main(int argc, char** argv) {
   sdtarget::create_heap(options.heap_mib, options.thp);
   nlohmann::json fds = options.fds ? sdtarget::create_fds() : nlohmann::json::array();
   nlohmann::json mappings = options.mappings ? sdtarget::create_mappings() : nlohmann::json::array();
+  if (options.truncated_mapping) mappings.push_back(sdtarget::create_truncated_mapping());
   nlohmann::json libs = options.libs ? sdtarget::load_libraries() : nlohmann::json(nullptr);
 
   const bool avx = options.avx && sdtarget::avx_supported();
@@ -113,7 +115,8 @@ int main(int argc, char** argv) {
                        {"fds", fds},
                        {"mappings", mappings},
                        {"avx", avx_json(options.avx, avx)},
-                       {"libs", libs}};
+                       {"libs", libs},
+                       {"markers", sdtarget::markers_json()}};
   sdtarget::write_json_line_led_by("ready", ready);
 
   std::string buffer;

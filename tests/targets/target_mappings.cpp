@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <string>
+#include <vector>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -111,6 +112,27 @@ nlohmann::json create_mappings() {
   thp_entry["advised"] = advised;
   mappings.push_back(std::move(thp_entry));
   return mappings;
+}
+
+}  // namespace sdtarget
+
+namespace sdtarget {
+
+nlohmann::json create_truncated_mapping() {
+  const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  std::string path = "/tmp/snapdump-target-" + std::to_string(getpid()) + ".short";
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) fail("create the short file");
+  std::vector<unsigned char> bytes(page, 0x5C);
+  if (write(fd, bytes.data(), page) != static_cast<ssize_t>(page)) fail("write the short file");
+  void* view = mmap(nullptr, 3 * page, PROT_READ, MAP_PRIVATE, fd, 0);
+  if (view == MAP_FAILED) fail("mmap the short file");
+  close(fd);
+  unlink(path.c_str());  // the mapping keeps it; nothing is left in /tmp
+  nlohmann::json entry = region("truncated_file", view, 3 * page, -1, "r--p");
+  entry["readable"] = page;
+  entry["fill"] = "0x5c";
+  return entry;
 }
 
 }  // namespace sdtarget

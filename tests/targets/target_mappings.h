@@ -7,5 +7,7 @@
 namespace sdtarget {
 
 nlohmann::json create_mappings();
+// One page of a file mapped as three: {"start", "size", "readable": 4096}.
+nlohmann::json create_truncated_mapping();
 
 }  // namespace sdtarget

@@ -13,7 +13,8 @@ namespace {
   std::fprintf(stderr,
                "snapdump_target: %s\n"
                "usage: snapdump_target [--threads N] [--heap-mib M] [--fds] [--mappings] [--avx]\n"
-               "       [--libs] [--all] [--thp] [--churn] [--spin-threads N] [--idle-threads N]\n",
+               "       [--libs] [--all] [--thp] [--churn] [--spin-threads N] [--idle-threads N]\n"
+               "       [--truncated-mapping]\n",
                problem);
   std::exit(2);
 }
@@ -46,6 +47,7 @@ Options parse_options(int argc, char** argv) {
     else if (flag == "--libs") options.libs = true;
     else if (flag == "--thp") options.thp = true;
     else if (flag == "--churn") options.churn = true;
+    else if (flag == "--truncated-mapping") options.truncated_mapping = true;
     else if (flag == "--all") options.fds = options.mappings = options.avx = options.libs = true;
     else usage(("unknown flag " + flag).c_str());
   }
@@ -58,6 +60,7 @@ nlohmann::json options_json(const Options& options) {
   return {{"threads", options.threads},           {"heap_mib", options.heap_mib},
           {"spin_threads", options.spin_threads}, {"idle_threads", options.idle_threads},
           {"fds", options.fds},                   {"mappings", options.mappings},
+          {"truncated_mapping", options.truncated_mapping},
           {"avx", options.avx},                   {"libs", options.libs}, {"churn", options.churn},
           {"thp", options.thp}};
 }

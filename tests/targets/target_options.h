@@ -17,6 +17,9 @@ struct Options {
   bool avx = false;
   bool libs = false;
   bool thp = false;
+  // A file mapping two pages longer than its file: readable in /proc/PID/maps, but reading
+  // past the file's end fails (an unreadable tail inside a readable region).
+  bool truncated_mapping = false;
   bool churn = false;            // a thread creating and joining threads without end
 };
 
