@@ -26,10 +26,7 @@ namespace {
 using snapdump::testing::parse_address;
 using snapdump::testing::TargetProcess;
 
-std::string temp_dump(const char* name) {
-  return (std::filesystem::temp_directory_path() /
-          ("snapdump-cb-" + std::to_string(getpid()) + "-" + name + ".dmp")).string();
-}
+std::string temp_dump(const char* name) { return snapdump::testing::temp_dump_path(std::string("cb-") + name); }
 
 uint32_t tid_of(const TargetProcess& target, const std::string& kind) {
   for (const auto& t : target.report()["threads"]) {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <filesystem>
 #include <initializer_list>
 #include <fcntl.h>
 #include <poll.h>
@@ -256,6 +257,11 @@ nlohmann::json TargetProcess::command(const std::string& line, int timeout_ms) {
   } catch (const nlohmann::json::exception& error) {
     throw std::runtime_error("snapdump_target answered with non-JSON: " + answer);
   }
+}
+
+std::string temp_dump_path(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / ("snapdump-" + std::to_string(getpid()) + "-" + name + ".dmp"))
+      .string();
 }
 
 }  // namespace snapdump::testing

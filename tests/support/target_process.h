@@ -61,6 +61,9 @@ class TargetProcess {
 // The 8-byte word the target's heap holds at byte offset `offset` (before overwrite-heap).
 std::uint64_t expected_heap_word(std::uint64_t offset);
 
+// A dump path in the temporary directory, unique to this test process and `name`.
+std::string temp_dump_path(const std::string& name);
+
 // Absolute path of the snapdump_target executable.
 std::string target_path();
 

@@ -48,8 +48,11 @@ constexpr TypeName kTypes[] = {
     {"FilterWriteCombinedMemory", format::dump_type::kFilterWriteCombinedMemory},
 };
 
+// A person asking for "everything" wants a dump even where a file mapping runs past its file's
+// end: unreadable bytes are left out rather than failing the dump.
 constexpr uint32_t kFull = format::dump_type::kWithFullMemory | format::dump_type::kWithFullMemoryInfo |
-                           format::dump_type::kWithThreadInfo | format::dump_type::kWithHandleData;
+                           format::dump_type::kWithThreadInfo | format::dump_type::kWithHandleData |
+                           format::dump_type::kIgnoreInaccessibleMemory;
 
 // ProcDump's default name: NAME_PID_YYMMDD_HHMMSS.dmp
 std::string default_name(const Snapshot& s) {
@@ -100,10 +103,9 @@ void add_dump_command(CLI::App& app, DumpArgs& a) {
   cmd->add_option("-o,--output", a.output, "dump file (default NAME_PID_YYMMDD_HHMMSS.dmp, as ProcDump names them)");
   cmd->add_option("--type", a.types,
                   "MINIDUMP_TYPE names, comma-separated, with or without the MiniDump prefix, e.g. "
-                  "WithFullMemory,WithHandleData. Implemented so far: Normal, WithFullMemory, "
-                  "WithHandleData, WithoutOptionalData, WithFullMemoryInfo, WithThreadInfo, "
-                  "IgnoreInaccessibleMemory");
-  cmd->add_flag("--full", a.full, "full memory with every information stream (WithFullMemory, WithFullMemoryInfo, WithThreadInfo, WithHandleData)");
+                  "WithFullMemory,WithHandleData. docs/minidump.md gives the Linux meaning of each; "
+                  "a flag this build cannot honour is refused before the target is touched");
+  cmd->add_flag("--full", a.full, "full memory with every information stream (WithFullMemory, WithFullMemoryInfo, WithThreadInfo, WithHandleData, IgnoreInaccessibleMemory)");
   cmd->add_flag("--no-clone", a.no_clone, "never clone: keep the target stopped while memory is copied");
 }
 
