@@ -164,7 +164,7 @@ TEST_F(DumpTypeFlags, ScanMemoryMarksModulesTheStacksPointInto) {
     throw std::runtime_error("no module " + suffix);
   };
   EXPECT_TRUE(flag_of(exe));            // return addresses into the park functions
-  EXPECT_TRUE(flag_of(".so.6"));        // libc: every thread is in a libc call
+  EXPECT_TRUE(flag_of("/libc.so.6"));   // every thread is in a libc call
   EXPECT_FALSE(flag_of(plugin));        // only a global points at the plugin
   for (const auto& m : d.modules()) EXPECT_NE(m.name, plugin);
 }
