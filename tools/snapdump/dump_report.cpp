@@ -80,6 +80,17 @@ void print_dump(std::FILE* out, const reader::Minidump& d) {
     fmt::print(out, "\nHandles ({}):\n", handles.size());
     for (const auto& h : handles) fmt::print(out, "  fd {:>4}  {:<10} {}\n", h.handle, h.type_name, h.object_name);
   }
+  for (const auto& t : d.tokens()) {
+    fmt::print(out, "\nToken {}:\n", t.id);
+    std::string text(t.data.begin(), t.data.end());
+    size_t at = 0;
+    while (at < text.size()) {
+      size_t end = text.find('\n', at);
+      if (end == std::string::npos) end = text.size();
+      fmt::print(out, "  {}\n", text.substr(at, end - at));
+      at = end + 1;
+    }
+  }
   if (!d.problems().empty()) {
     fmt::print(out, "\nProblems ({}):\n", d.problems().size());
     for (const auto& p : d.problems()) fmt::print(out, "  {}\n", p);
@@ -132,6 +143,10 @@ nlohmann::json dump_to_json(const reader::Minidump& d) {
   for (const auto& h : d.handles()) {
     j["handles"].push_back({{"handle", h.handle}, {"type", h.type_name}, {"name", h.object_name}, {"granted_access", h.granted_access}});
   }
+  j["tokens"] = json::array();
+  for (const auto& t : d.tokens()) {
+    j["tokens"].push_back({{"id", t.id}, {"handle", t.handle}, {"text", std::string(t.data.begin(), t.data.end())}});
+  }
   j["problems"] = d.problems();
   return j;
 }
@@ -157,7 +172,7 @@ void print_stream(std::FILE* out, const reader::Minidump& d, const std::string& 
   static const std::pair<const char*, const char*> kSections[] = {
       {"SystemInfo", "system"}, {"MiscInfo", "process"}, {"ThreadList", "threads"}, {"ThreadNames", "threads"},
       {"ThreadInfoList", "threads"}, {"ModuleList", "modules"}, {"MemoryList", "memory"}, {"Memory64List", "memory"},
-      {"MemoryInfoList", "memory_info"}, {"HandleData", "handles"}, {"Exception", "exceptions"}};
+      {"MemoryInfoList", "memory_info"}, {"HandleData", "handles"}, {"Exception", "exceptions"}, {"Token", "tokens"}};
   for (const auto& [stream, section] : kSections) {
     if (name == stream) {
       fmt::print(out, "{}\n", dump_to_json(d)[section].dump(2));
