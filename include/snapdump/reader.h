@@ -91,6 +91,19 @@ struct TokenView {
   std::span<const uint8_t> data;
 };
 
+// Breakpad's LinuxDsoDebug stream: the dynamic linker's r_debug and its link_map list.
+struct DsoDebugView {
+  uint32_t version = 0;
+  uint64_t brk = 0, ldbase = 0, dynamic = 0;
+  struct Object {
+    uint64_t addr;  // load bias
+    uint64_t ld;    // its dynamic section
+    std::string name;
+  };
+  std::vector<Object> objects;
+  std::span<const uint8_t> dynamic_section;  // the main program's, as the stream carries it
+};
+
 struct MemoryRange {
   uint64_t address;
   std::span<const uint8_t> bytes;
@@ -154,6 +167,7 @@ class Minidump {
   std::vector<ModuleView> modules() const;
   std::vector<UnloadedModuleView> unloaded_modules() const;
   std::vector<TokenView> tokens() const;
+  std::optional<DsoDebugView> dso_debug() const;
   // MemoryList and Memory64List together, sorted by address.
   std::vector<MemoryRange> memory() const;
   // Copies captured memory at address into out, continuing across adjacent ranges; returns how

@@ -102,6 +102,7 @@ std::vector<MemoryRange> parse_memory(const Context& ctx);
 std::vector<MemoryInfoView> parse_memory_info(const Context& ctx);
 std::vector<HandleView> parse_handles(const Context& ctx);
 std::vector<TokenView> parse_tokens(const Context& ctx);
+std::optional<DsoDebugView> parse_dso_debug(const Context& ctx);
 
 // Everything a Minidump hands out, parsed once.
 struct Parsed {
@@ -121,6 +122,7 @@ struct Parsed {
   std::vector<HandleView> handles;
   std::vector<ExceptionView> exceptions;
   std::vector<TokenView> tokens;
+  std::optional<DsoDebugView> dso_debug;
 };
 
 }  // namespace snapdump::reader::detail

@@ -89,6 +89,7 @@ DumpResult write_dump(const Snapshot& snapshot, const DumpOptions& options, writ
   if (options.type & dump::kWithFullMemoryInfo) writer::write_memory_info_list(ctx);
   if (options.type & dump::kWithHandleData) writer::write_handle_data(ctx);
   writer::write_linux_streams(ctx);
+  writer::write_dso_debug(ctx);
   if (options.exception) writer::write_exception(ctx);
   writer::write_user_streams(ctx);
   steering.check_cancel("building the streams");

@@ -35,6 +35,7 @@ format::ContextAmd64 to_context(const ThreadEntry& thread);
 void write_system_info(WriteContext& ctx);
 void write_misc_info(WriteContext& ctx);
 void write_linux_streams(WriteContext& ctx);
+void write_dso_debug(WriteContext& ctx);
 void write_memory_list(WriteContext& ctx);  // before the thread list: stacks point into it
 void write_thread_list(WriteContext& ctx);
 void write_thread_names(WriteContext& ctx);

@@ -120,3 +120,44 @@ TEST(IptTrace, RefusedBeforeTheTargetIsTouched) {
 
 }  // namespace
 }  // namespace snapdump
+
+namespace snapdump {
+namespace {
+
+// LinuxDsoDebug: the dynamic linker's list, as a core-file converter needs it.
+TEST(DsoDebugStream, ListsWhatTheDynamicLinkerHasLoaded) {
+  auto target = testing::TargetProcess::spawn({"--libs"});
+  std::string path = write(*target, dump::kNormal, "dso_debug");
+  auto d = reader::Minidump::open(path);
+  EXPECT_TRUE(d.problems().empty());
+  auto dso = d.dso_debug();
+  ASSERT_TRUE(dso.has_value());
+  EXPECT_EQ(dso->version, 1u);
+  EXPECT_NE(dso->brk, 0u);
+  EXPECT_NE(dso->ldbase, 0u);
+  EXPECT_FALSE(dso->dynamic_section.empty());
+  EXPECT_EQ(dso->dynamic_section.size() % 16, 0u);
+  ASSERT_GE(dso->objects.size(), 4u);
+  EXPECT_EQ(dso->objects[0].name, "") << "the main program comes first, unnamed";
+  const auto& libs = target->report()["libs"];
+  auto modules = d.modules();
+  auto object = [&](const std::string& name) -> const reader::DsoDebugView::Object* {
+    for (const auto& o : dso->objects) {
+      if (o.name == name) return &o;
+    }
+    return nullptr;
+  };
+  const auto* plugin = object(libs["plugin"]["path"].get<std::string>());
+  ASSERT_NE(plugin, nullptr);
+  auto module = std::find_if(modules.begin(), modules.end(), [&](const auto& m) { return m.name == plugin->name; });
+  ASSERT_NE(module, modules.end());
+  EXPECT_EQ(plugin->addr, module->base) << "a shared library's load bias is its base";
+  EXPECT_EQ(object(libs["unloaded"]["path"].get<std::string>()), nullptr) << "dlclose removed it from the list";
+  auto dumped = testing::run_minidump_dump(path);
+  EXPECT_EQ(dumped.streams.count(0x4767000A), 1u) << dumped.raw;
+  EXPECT_EQ(dumped.streams[0x4767000A], "MD_LINUX_DSO_DEBUG") << dumped.raw;
+  std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace snapdump

@@ -319,9 +319,30 @@ struct CvInfoElfHeader {  // Breakpad's MDCVInfoELF, followed by the build-id by
   uint32_t cv_signature;
 };
 
+// Breakpad's LinuxDsoDebug stream: MDRawDebug64, then the main program's dynamic section. Not
+// packed in Breakpad: the padding is written out here so the 4-byte packing above keeps it.
+struct LinkMap64 {  // MDRawLinkMap64: one entry of the dynamic linker's link_map list
+  uint64_t addr;    // l_addr: the load bias
+  uint32_t name;    // RVA of a MINIDUMP_STRING: l_name
+  uint32_t padding;
+  uint64_t ld;      // l_ld: the module's dynamic section
+};
+
+struct Debug64 {  // MDRawDebug64: the dynamic linker's r_debug
+  uint32_t version;
+  uint32_t map;  // RVA of dso_count LinkMap64 entries
+  uint32_t dso_count;
+  uint32_t padding;
+  uint64_t brk;
+  uint64_t ldbase;
+  uint64_t dynamic;  // address of the main program's dynamic section
+};
+
 #pragma pack(pop)
 
 static_assert(sizeof(LocationDescriptor) == 8);
+static_assert(sizeof(LinkMap64) == 24 && offsetof(LinkMap64, ld) == 16);
+static_assert(sizeof(Debug64) == 40 && offsetof(Debug64, brk) == 16 && offsetof(Debug64, dynamic) == 32);
 static_assert(sizeof(LocationDescriptor64) == 16);
 static_assert(sizeof(Header) == 32);
 static_assert(sizeof(Directory) == 12);
