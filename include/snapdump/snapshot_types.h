@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory_resource>
 #include <optional>
 #include <string>
 #include <variant>
@@ -97,7 +98,9 @@ struct ThreadEntry {
   ContextFlags context_flags = 0;  // which parts of the context below are valid
   user_regs_struct regs{};
   user_fpregs_struct fpregs{};
-  std::vector<uint8_t> xsave;      // the NT_X86_XSTATE area as the kernel returns it
+  // The NT_X86_XSTATE area as the kernel returns it. A pmr vector because with
+  // kCreateUseVmAllocations the capture keeps it in the snapshot's own mappings, not the heap.
+  std::pmr::vector<uint8_t> xsave;
   std::array<uint64_t, 8> debug_registers{};  // DR0..DR7 (DR4/DR5 are always 0)
   // The syscall the thread was in, from /proc/PID/task/TID/syscall: -1 when running in
   // user space, -2 when unknown.
@@ -161,7 +164,8 @@ struct Region {
 // A page (or run of pages) whose bytes live inside the snapshot itself.
 struct AuxiliaryPage {
   uint64_t address = 0;
-  std::vector<uint8_t> bytes;
+  // In the snapshot's own mappings with kCreateUseVmAllocations, else on the heap.
+  std::pmr::vector<uint8_t> bytes;
   uint32_t prot = 0;
   uint64_t capture_time_unix_ns = 0;
   enum class Why { stack, instruction_window, not_cloneable, requested } why = Why::stack;

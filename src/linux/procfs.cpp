@@ -5,10 +5,12 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <mutex>
@@ -252,6 +254,35 @@ std::vector<pid_t> list_threads(pid_t pid) {
   return tids;
 }
 
+int list_threads(pid_t pid, std::pmr::vector<pid_t>& out) {
+  out.clear();
+  char path[48];
+  std::snprintf(path, sizeof path, "/proc/%d/task", static_cast<int>(pid));
+  int fd = ::open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  // struct linux_dirent64: d_ino (8), d_off (8), d_reclen (2), d_type (1), d_name.
+  alignas(8) char buffer[8192];
+  int err = 0;
+  for (;;) {
+    long n = ::syscall(SYS_getdents64, fd, buffer, sizeof buffer);
+    if (n < 0) {
+      err = errno;
+      break;
+    }
+    if (n == 0) break;
+    for (long at = 0; at < n;) {
+      unsigned short reclen;
+      std::memcpy(&reclen, buffer + at + 16, sizeof reclen);
+      auto tid = text::parse_u64(std::string_view(buffer + at + 19));
+      if (tid && *tid > 0 && *tid <= INT_MAX) out.push_back(static_cast<pid_t>(*tid));
+      at += reclen;
+    }
+  }
+  ::close(fd);
+  std::sort(out.begin(), out.end());
+  return err;
+}
+
 TaskStat read_task_stat(pid_t pid, pid_t tid) {
   const std::string path = fmt::format("/proc/{}/task/{}/stat", pid, tid);
   std::string text = read_text_file(path);
@@ -284,20 +315,22 @@ SyscallState parse_syscall(std::string_view text_in) {
   }
   auto number = text::parse_i64(first);
   if (!number) return state;  // unknown format: leave -2
-  std::vector<uint64_t> values;
-  while (values.size() < 8) {
+  // A fixed array, not a vector: this runs inside the pause of a kCreateUseVmAllocations capture.
+  std::array<uint64_t, 8> values{};
+  size_t count = 0;
+  while (count < values.size()) {
     std::string_view token = text::next_token(rest);
     if (token.empty()) break;
     auto value = text::parse_u64(token, 16);
     if (!value) return state;
-    values.push_back(*value);
+    values[count++] = *value;
   }
   // Blocked outside a syscall the kernel prints "-1 sp pc"; inside one "nr a1..a6 sp pc".
-  if (*number < 0 && values.size() == 2) {
+  if (*number < 0 && count == 2) {
     state.number = -1;
     state.stack_pointer = values[0];
     state.instruction_pointer = values[1];
-  } else if (*number >= 0 && values.size() == 8) {
+  } else if (*number >= 0 && count == 8) {
     state.number = static_cast<long>(*number);
     std::copy(values.begin(), values.begin() + 6, state.args.begin());
     state.stack_pointer = values[6];
@@ -308,6 +341,20 @@ SyscallState parse_syscall(std::string_view text_in) {
 
 SyscallState read_syscall(pid_t pid, pid_t tid) {
   return parse_syscall(read_text_file(fmt::format("/proc/{}/task/{}/syscall", pid, tid)));
+}
+
+int read_syscall(pid_t pid, pid_t tid, SyscallState& out) noexcept {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", static_cast<int>(pid), static_cast<int>(tid));
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  char text[256];  // "nr" + eight hex words: under 200 bytes
+  ssize_t n = ::read(fd, text, sizeof text);
+  int err = n < 0 ? errno : 0;
+  ::close(fd);
+  if (err != 0) return err;
+  out = parse_syscall(std::string_view(text, static_cast<size_t>(n)));
+  return 0;
 }
 
 uint64_t read_affinity(pid_t tid) {

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory_resource>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -31,6 +32,10 @@ ProcessInfo read_process_info(pid_t pid);
 
 // TIDs in /proc/PID/task, ascending.
 std::vector<pid_t> list_threads(pid_t pid);
+// The same into `out` (cleared first, sorted), without the heap when `out`'s allocator does
+// not use it: raw getdents64 into a stack buffer, for the pause of a kCreateUseVmAllocations
+// capture. Returns 0, or the errno that kept /proc/PID/task from being read.
+int list_threads(pid_t pid, std::pmr::vector<pid_t>& out);
 
 struct TaskStat {
   char state = '?';
@@ -51,6 +56,8 @@ struct SyscallState {
   uint64_t stack_pointer = 0, instruction_pointer = 0;
 };
 SyscallState read_syscall(pid_t pid, pid_t tid);
+// The same without the heap or a throw (for the pause): 0, or the errno of the failed read.
+int read_syscall(pid_t pid, pid_t tid, SyscallState& out) noexcept;
 
 // The first 64 CPUs of a thread's affinity mask.
 uint64_t read_affinity(pid_t tid);

@@ -170,13 +170,17 @@ std::vector<uint8_t> TracedThread::get_xstate() const {
   // The kernel trims iov_len to the real XSAVE size (AVX-512 needs about 2.7 KiB), so one
   // generous buffer avoids a CPUID query per thread.
   std::vector<uint8_t> area(16384);
-  struct iovec iov{area.data(), area.size()};
+  area.resize(get_xstate(area));
+  return area;
+}
+
+size_t TracedThread::get_xstate(std::span<uint8_t> out) const {
+  struct iovec iov{out.data(), out.size()};
   if (ptrace(PTRACE_GETREGSET, tid_, reinterpret_cast<void*>(NT_X86_XSTATE), &iov) == -1) {
-    if (errno == EINVAL || errno == ENODEV) return {};
+    if (errno == EINVAL || errno == ENODEV) return 0;
     fail("PTRACE_GETREGSET(NT_X86_XSTATE)", tid_, errno);
   }
-  area.resize(iov.iov_len);
-  return area;
+  return iov.iov_len;
 }
 
 std::array<uint64_t, 8> TracedThread::get_debug_registers() const {

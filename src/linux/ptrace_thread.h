@@ -10,6 +10,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 namespace snapdump::os {
@@ -53,6 +54,9 @@ class TracedThread {
   void get_fpregs(user_fpregs_struct& fpregs) const;
   // The XSAVE area (PTRACE_GETREGSET NT_X86_XSTATE); empty if the kernel has none.
   std::vector<uint8_t> get_xstate() const;
+  // The same into `out` without allocating; returns the bytes written, 0 if the kernel has no
+  // XSAVE state for the thread. 16 KiB holds every XSAVE layout shipped so far.
+  size_t get_xstate(std::span<uint8_t> out) const;
   std::array<uint64_t, 8> get_debug_registers() const;
   uint64_t get_sigmask() const;
   void set_sigmask(uint64_t mask) const;

@@ -105,7 +105,7 @@ uint64_t find_syscall_gadget(pid_t pid, const std::vector<Region>& regions) {
 }
 
 InjectedSyscall inject_syscall(TracedThread& thread, const user_regs_struct& saved, uint64_t gadget,
-                               long number, const std::vector<uint64_t>& args, bool trace_clone,
+                               long number, const SyscallArgs& args, bool trace_clone,
                                bool single_step_child) {
   InjectedSyscall out;
   user_regs_struct regs = saved;
@@ -114,14 +114,12 @@ InjectedSyscall inject_syscall(TracedThread& thread, const user_regs_struct& sav
   // orig_rax = -1 tells the kernel the thread is not inside a syscall, so it does not apply
   // syscall-restart logic to our registers on the way back to user space.
   regs.orig_rax = static_cast<unsigned long long>(-1);
-  uint64_t a[6] = {};
-  std::copy_n(args.begin(), std::min<size_t>(args.size(), 6), a);
-  regs.rdi = a[0];
-  regs.rsi = a[1];
-  regs.rdx = a[2];
-  regs.r10 = a[3];
-  regs.r8 = a[4];
-  regs.r9 = a[5];
+  regs.rdi = args[0];
+  regs.rsi = args[1];
+  regs.rdx = args[2];
+  regs.r10 = args[3];
+  regs.r8 = args[4];
+  regs.r9 = args[5];
   regs.eflags &= ~kTrapFlag;
   uint64_t saved_mask = 0;
   if (single_step_child) {

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 #include <sys/user.h>
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -29,11 +30,15 @@ struct InjectedSyscall {
   pid_t new_child = 0;   // for clone: the child's pid, reported by PTRACE_EVENT_CLONE
 };
 
+// At most six arguments, in the order of the syscall ABI (rdi, rsi, rdx, r10, r8, r9). A fixed
+// array rather than a vector: an injection inside the pause must not allocate.
+using SyscallArgs = std::array<uint64_t, 6>;
+
 // Runs syscall `number` with `args` in `thread`, which must be stopped; `saved` are its registers
 // at the stop, restored afterwards whatever happens. With `trace_clone` the thread is traced for
 // PTRACE_EVENT_CLONE so a cloned child is born traced and stopped.
 InjectedSyscall inject_syscall(TracedThread& thread, const user_regs_struct& saved, uint64_t gadget,
-                               long number, const std::vector<uint64_t>& args,
+                               long number, const SyscallArgs& args,
                                bool trace_clone = false, bool single_step_child = false);
 
 }  // namespace snapdump::os

@@ -20,12 +20,12 @@ constexpr std::chrono::milliseconds kStopTimeout{5000};
 constexpr uint64_t kTrapFlag = 0x100;
 }  // namespace
 
-std::unique_ptr<VaClone> VaClone::create(pid_t target, TracedThread& thread,
-                                         const user_regs_struct& saved, uint64_t gadget) {
+VaClone VaClone::create(pid_t target, TracedThread& thread, const user_regs_struct& saved,
+                        uint64_t gadget) {
   // clone(flags = 0, ...) is fork() without glibc's atfork handlers: a new process with a
   // copy-on-write copy of the memory and fd table, and exit signal 0, so its parent (the
   // target) gets no SIGCHLD for it.
-  InjectedSyscall r = inject_syscall(thread, saved, gadget, SYS_clone, {0, 0, 0, 0, 0},
+  InjectedSyscall r = inject_syscall(thread, saved, gadget, SYS_clone, {0, 0, 0, 0, 0, 0},
                                      /*trace_clone=*/true, /*single_step_child=*/true);
   if (r.result < 0) {
     int err = static_cast<int>(-r.result);
@@ -53,7 +53,16 @@ std::unique_ptr<VaClone> VaClone::create(pid_t target, TracedThread& thread,
   park.orig_rax = static_cast<unsigned long long>(-1);
   park.eflags &= ~kTrapFlag;
   clone_thread.set_regs(park);
-  return std::unique_ptr<VaClone>(new VaClone(target, child, gadget, std::move(clone_thread)));
+  return VaClone(target, child, gadget, std::move(clone_thread));
+}
+
+VaClone::VaClone(VaClone&& other) noexcept
+    : target_(other.target_),
+      clone_pid_(other.clone_pid_),
+      gadget_(other.gadget_),
+      clone_thread_(std::move(other.clone_thread_)),
+      destroyed_(other.destroyed_) {
+  other.destroyed_ = true;
 }
 
 VaClone::~VaClone() { destroy(); }
@@ -62,7 +71,7 @@ void VaClone::close_files() {
   if (destroyed_ || !clone_thread_.seized()) return;
   user_regs_struct parked{};
   clone_thread_.get_regs(parked);
-  InjectedSyscall r = inject_syscall(clone_thread_, parked, gadget_, SYS_close_range, {0, ~0u, 0});
+  InjectedSyscall r = inject_syscall(clone_thread_, parked, gadget_, SYS_close_range, {0, ~0u, 0, 0, 0, 0});
   if (r.result < 0 && r.result != -ENOSYS) {
     throw Error(Errc::internal, fmt::format("close_range in the VA clone failed: {}",
                                             std::strerror(static_cast<int>(-r.result))));
@@ -96,7 +105,7 @@ void VaClone::reap_in_target() noexcept {
       if (!t.interrupt() || t.wait_stop(kStopTimeout) != StopResult::stopped) continue;
       user_regs_struct saved{};
       t.get_regs(saved);
-      inject_syscall(t, saved, gadget_, SYS_wait4, {static_cast<uint64_t>(clone_pid_), 0, __WALL, 0});
+      inject_syscall(t, saved, gadget_, SYS_wait4, {static_cast<uint64_t>(clone_pid_), 0, __WALL, 0, 0, 0});
       t.release();
       return;
     }

@@ -9,7 +9,6 @@
 #include <sys/user.h>
 
 #include <cstdint>
-#include <memory>
 
 #include "linux/ptrace_thread.h"
 
@@ -19,12 +18,16 @@ class VaClone {
  public:
   // `thread` is a stopped thread of `target`, `saved` its registers; `gadget` a syscall
   // instruction from find_syscall_gadget. Must run on the tracer thread.
-  static std::unique_ptr<VaClone> create(pid_t target, TracedThread& thread,
-                                         const user_regs_struct& saved, uint64_t gadget);
+  // Returned by value (no heap): the pause of a kCreateUseVmAllocations capture creates it.
+  static VaClone create(pid_t target, TracedThread& thread, const user_regs_struct& saved,
+                        uint64_t gadget);
   // Kills and reaps the clone (see destroy()).
   ~VaClone();
   VaClone(const VaClone&) = delete;
   VaClone& operator=(const VaClone&) = delete;
+  // The moved-from object no longer owns the clone.
+  VaClone(VaClone&& other) noexcept;
+  VaClone& operator=(VaClone&&) = delete;
 
   pid_t pid() const { return clone_pid_; }
   pid_t target() const { return target_; }

@@ -12,8 +12,9 @@
 #include <algorithm>
 #include <cstring>
 #include <cstdlib>
+#include <deque>
 #include <map>
-#include <set>
+#include <memory_resource>
 #include <string>
 #include <thread>
 
@@ -105,10 +106,14 @@ void validate(CaptureFlags flags, const CaptureOptions& options) {
     }
     throw Error(Errc::not_supported, "kIptTrace: Intel PT capture is not implemented yet");
   }
-  if (flags & capture::kCreateUseVmAllocations) {
-    throw Error(Errc::not_supported,
-                "kCreateUseVmAllocations (a capture path without heap use) is not implemented yet");
-  }
+}
+
+// Test seam: a program that defines this function is told when the target's pause begins
+// (true) and ends (false), on the thread that runs the capture. The heap-use test counts
+// allocations between the two; nothing else defines it.
+extern "C" __attribute__((weak)) void snapdump_test_pause_observer(bool begins);
+void observe_pause(bool begins) {
+  if (snapdump_test_pause_observer != nullptr) snapdump_test_pause_observer(begins);
 }
 
 struct StoppedThread {
@@ -117,9 +122,31 @@ struct StoppedThread {
   user_regs_struct regs{};  // always read while stopped: stacks and windows need rsp and rip
 };
 
+using Ranges = std::pmr::vector<std::pair<uint64_t, uint64_t>>;
+
+// A pmr vector keeps the allocator it was constructed with through every move, and move
+// assignment between different allocators copies into the target's; so the records whose
+// bytes belong in the arena are born with it, by designated initializers (the other members
+// keep their defaults, which is what -Wmissing-field-initializers would object to).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+ThreadEntry thread_entry_in(pid_t tid, std::pmr::memory_resource* memory) {
+  return ThreadEntry{.tid = tid, .xsave = std::pmr::vector<uint8_t>(memory)};
+}
+AuxiliaryPage auxiliary_page_in(uint64_t address, std::pmr::memory_resource* memory) {
+  return AuxiliaryPage{.address = address, .bytes = std::pmr::vector<uint8_t>(memory)};
+}
+#pragma GCC diagnostic pop
+
+// Everything the pause touches is allocated from s_.memory(): with kCreateUseVmAllocations
+// that is the snapshot's mmap arena, so the stop takes nothing from the heap (the test in
+// tests/integration/vm_allocations_test.cpp counts). The work outside the stop (parsing /proc,
+// ELF identities, handles) still uses ordinary strings and vectors: see docs/capture.md.
 class Capturer {
  public:
-  Capturer(detail::SnapshotState& s, const CaptureOptions& o) : s_(s), o_(o) {}
+  Capturer(detail::SnapshotState& s, const CaptureOptions& o)
+      : s_(s), o_(o), tids_(s.memory()), known_(s.memory()), fresh_(s.memory()), threads_(s.memory()),
+        left_running_(s.memory()), exited_(s.memory()), pages_(s.memory()) {}
 
   void run() {
     PhaseTimer total(s_.perf.total);
@@ -131,12 +158,21 @@ class Capturer {
       s_.process.maps_text = optional_file("maps");
     }
     if (s_.mode == MemoryMode::clone) gadget_ = os::find_syscall_gadget(s_.pid, s_.regions);
+    // Room for every thread known now and a burst more, so the pause's lists do not grow.
+    if (int err = os::list_threads(s_.pid, tids_); err == 0) {
+      known_.reserve(2 * tids_.size() + 64);
+      fresh_.reserve(2 * tids_.size() + 64);
+    }
     test_stall_point("before-stop");
 
     stop_all();
     capture_in_pause();
     if (s_.mode != MemoryMode::hold) resume_all();
+    observe_pause(false);
     test_stall_point("after-resume");
+    // The pages move into the snapshot's list; their bytes stay where they were allocated.
+    s_.aux_pages.reserve(pages_.size());
+    for (AuxiliaryPage& page : pages_) s_.aux_pages.push_back(std::move(page));
 
     finish_threads();
     finish_regions();
@@ -175,21 +211,17 @@ class Capturer {
     // none: a stopped thread cannot create one.
     bool first_pass = true;
     for (;;) {
-      std::vector<pid_t> tids;
-      try {
-        tids = os::list_threads(s_.pid);
-      } catch (const Error&) {
+      if (os::list_threads(s_.pid, tids_) != 0) {
         throw Error(Errc::process_exited, fmt::format("process {} exited during capture", s_.pid));
       }
-      std::vector<StoppedThread*> fresh;
-      for (pid_t tid : tids) {
-        if (known_.count(tid)) continue;
-        known_.insert(tid);
+      fresh_.clear();
+      for (pid_t tid : tids_) {
+        auto at = std::lower_bound(known_.begin(), known_.end(), tid);
+        if (at != known_.end() && *at == tid) continue;
+        known_.insert(at, tid);
         if (o_.leave_unrestartable_running) {
           os::SyscallState sc;
-          try {
-            sc = os::read_syscall(s_.pid, tid);
-          } catch (const Error&) {
+          if (os::read_syscall(s_.pid, tid, sc) != 0) {
             exited_.push_back(tid);  // gone between listing and reading: not an error
             continue;
           }
@@ -198,26 +230,29 @@ class Capturer {
             continue;
           }
         }
-        auto st = std::make_unique<StoppedThread>(StoppedThread{os::TracedThread(tid), {}, {}});
-        st->entry.tid = tid;
-        if (!st->traced.seize()) {
+        // The entry's XSAVE vector takes the pause's allocator here, once: later moves keep it.
+        StoppedThread& st =
+            threads_.emplace_back(StoppedThread{os::TracedThread(tid), thread_entry_in(tid, s_.memory()), {}});
+        if (!st.traced.seize()) {
           exited_.push_back(tid);
           continue;
         }
-        fresh.push_back(st.get());
-        threads_.push_back(std::move(st));
+        fresh_.push_back(&st);
       }
-      if (fresh.empty() && !first_pass) break;
-      if (first_pass) pause_start_ = monotonic_ns();
+      if (fresh_.empty() && !first_pass) break;
+      if (first_pass) {
+        observe_pause(true);
+        pause_start_ = monotonic_ns();
+      }
       first_pass = false;
-      for (StoppedThread* t : fresh) t->traced.interrupt();
-      for (StoppedThread* t : fresh) {
+      for (StoppedThread* t : fresh_) t->traced.interrupt();
+      for (StoppedThread* t : fresh_) {
         if (t->traced.wait_stop(o_.stop_timeout) == os::StopResult::exited) exited_.push_back(t->entry.tid);
       }
-      if (fresh.empty()) break;
+      if (fresh_.empty()) break;
     }
-    bool leader_alive = std::any_of(threads_.begin(), threads_.end(), [&](const auto& t) {
-      return t->traced.seized();
+    bool leader_alive = std::any_of(threads_.begin(), threads_.end(), [&](const StoppedThread& t) {
+      return t.traced.seized();
     }) || !left_running_.empty();
     if (!leader_alive) {
       throw Error(Errc::process_exited, fmt::format("process {} exited during capture", s_.pid));
@@ -241,7 +276,8 @@ class Capturer {
     bool want_context = s_.flags & capture::kThreadContext;
     bool want_xstate = s_.flags & capture::kThreadContextExtended;
     ContextFlags cf = s_.context_flags;
-    for (auto& st : threads_) {
+    for (StoppedThread& thread : threads_) {
+      StoppedThread* st = &thread;
       if (!st->traced.seized()) continue;
       st->traced.get_regs(st->regs);
       st->entry.capture_time_unix_ns = realtime_ns();
@@ -250,7 +286,11 @@ class Capturer {
       st->entry.context_flags = want_context ? (cf & (context::kAll)) : 0;
       bool want_fp = want_context && (cf & context::kFloatingPoint & ~context::kAmd64);
       if (want_xstate || (cf & context::kXState & ~context::kAmd64)) {
-        st->entry.xsave = st->traced.get_xstate();
+        // On the stack first, then exactly its size into the entry (the kernel says how much
+        // of the buffer the XSAVE layout of this CPU fills).
+        alignas(64) uint8_t area[16384];
+        size_t n = st->traced.get_xstate(area);
+        st->entry.xsave.assign(area, area + n);
         if (!st->entry.xsave.empty()) st->entry.context_flags |= context::kXState;
       }
       if (want_fp) {
@@ -273,17 +313,17 @@ class Capturer {
     // Any stopped thread can carry the injected clone(): its own interrupted call restarts.
     // Prefer one that no pending signal stopped, so that signal's delivery is untouched.
     StoppedThread* carrier = nullptr;
-    for (auto& st : threads_) {
-      if (!st->traced.seized()) continue;
-      if (!carrier || (carrier->traced.pending_signal() && !st->traced.pending_signal())) carrier = st.get();
+    for (StoppedThread& st : threads_) {
+      if (!st.traced.seized()) continue;
+      if (!carrier || (carrier->traced.pending_signal() && !st.traced.pending_signal())) carrier = &st;
     }
     if (!carrier) throw Error(Errc::process_exited, "no thread of the target is left to clone");
-    s_.clone = os::VaClone::create(s_.pid, carrier->traced, carrier->regs, gadget_);
+    s_.clone.emplace(os::VaClone::create(s_.pid, carrier->traced, carrier->regs, gadget_));
     s_.clone_created_ns = monotonic_ns();
     test_stall_point("after-clone");
     // The kernel leaves MADV_DONTFORK regions out of the clone and zeroes MADV_WIPEONFORK ones:
     // copy them now, while the target is still stopped, or mark them unreadable.
-    std::vector<std::pair<uint64_t, uint64_t>> uncloned;
+    Ranges uncloned(s_.memory());
     uint64_t total = 0;
     for (Region& r : s_.regions) {
       if (!(r.dont_fork || r.wipe_on_fork) || !(r.prot & PROT_READ) || r.io) continue;
@@ -295,16 +335,16 @@ class Capturer {
       uncloned.emplace_back(r.start, r.end);
       r.copy = RegionCopy::copied_in_pause;
     }
-    copy_ranges(uncloned, AuxiliaryPage::Why::not_cloneable);
+    copy_ranges(std::move(uncloned), AuxiliaryPage::Why::not_cloneable);
   }
 
   const Region* region_of(uint64_t address) const { return find_region(s_.regions, address); }
 
-  std::vector<std::pair<uint64_t, uint64_t>> plan_auxiliary_ranges() const {
-    std::vector<std::pair<uint64_t, uint64_t>> ranges;
-    for (const auto& st : threads_) {
-      if (!st->traced.seized()) continue;
-      uint64_t sp = st->regs.rsp, ip = st->regs.rip;
+  Ranges plan_auxiliary_ranges() const {
+    Ranges ranges(s_.memory());
+    for (const StoppedThread& st : threads_) {
+      if (!st.traced.seized()) continue;
+      uint64_t sp = st.regs.rsp, ip = st.regs.rip;
       // The stack in use: from below the x86-64 red zone up to the top of its mapping.
       if (const Region* r = region_of(sp); r && (r->prot & PROT_READ)) {
         uint64_t lo = std::max<uint64_t>(r->start, sp >= 128 ? sp - 128 : 0);
@@ -325,9 +365,9 @@ class Capturer {
   }
 
   // Copies [start, end) ranges from the stopped target into auxiliary pages, merging overlaps.
-  void copy_ranges(std::vector<std::pair<uint64_t, uint64_t>> ranges, AuxiliaryPage::Why why) {
+  void copy_ranges(Ranges ranges, AuxiliaryPage::Why why) {
     std::sort(ranges.begin(), ranges.end());
-    std::vector<std::pair<uint64_t, uint64_t>> merged;
+    Ranges merged(s_.memory());
     for (const auto& r : ranges) {
       if (!merged.empty() && r.first <= merged.back().second) {
         merged.back().second = std::max(merged.back().second, r.second);
@@ -335,22 +375,22 @@ class Capturer {
         merged.push_back(r);
       }
     }
+    pages_.reserve(pages_.size() + merged.size());
     for (const auto& [lo, hi] : merged) {
-      AuxiliaryPage page;
-      page.address = lo;
+      AuxiliaryPage page = auxiliary_page_in(lo, s_.memory());
       page.why = why;
       page.bytes.resize(hi - lo);
       page.bytes.resize(os::read_process_memory(s_.pid, lo, page.bytes));
       page.capture_time_unix_ns = realtime_ns();
       if (const Region* r = region_of(lo)) page.prot = r->prot;
-      if (!page.bytes.empty()) s_.aux_pages.push_back(std::move(page));
+      if (!page.bytes.empty()) pages_.push_back(std::move(page));
     }
-    std::sort(s_.aux_pages.begin(), s_.aux_pages.end(),
+    std::sort(pages_.begin(), pages_.end(),
               [](const AuxiliaryPage& a, const AuxiliaryPage& b) { return a.address < b.address; });
   }
 
   void resume_all() {
-    for (auto& st : threads_) st->traced.release();
+    for (StoppedThread& st : threads_) st.traced.release();
     uint64_t end = monotonic_ns();
     s_.perf.pause.wall_ns = end - pause_start_;
   }
@@ -361,15 +401,18 @@ class Capturer {
       if (s_.mode == MemoryMode::hold) hold_threads();
       return;
     }
-    for (auto& st : threads_) {
-      ThreadEntry& e = st->entry;
+    s_.threads.reserve(threads_.size() + left_running_.size());
+    for (StoppedThread& st : threads_) {
+      ThreadEntry& e = st.entry;
       e.capture = ThreadCapture::stopped;
-      fill_thread_details(e, &st->regs, st->regs.rsp);
-      s_.threads.push_back(e);
+      fill_thread_details(e, &st.regs, st.regs.rsp);
+      // Moved, not copied: a copy would put the XSAVE bytes back on the heap.
+      s_.threads.push_back(std::move(e));
     }
     for (pid_t tid : left_running_) {
-      ThreadEntry e;
-      e.tid = tid;
+      // Same allocator as the stopped threads' entries: the sort below moves entries into each
+      // other's places, and a move between different allocators copies the bytes.
+      ThreadEntry e = thread_entry_in(tid, s_.memory());
       e.capture = ThreadCapture::left_running;
       os::SyscallState sc;
       try {
@@ -381,7 +424,7 @@ class Capturer {
       e.regs.rsp = sc.stack_pointer;
       e.context_flags = (s_.flags & capture::kThreadContext) ? context::kAmd64 : 0;
       fill_thread_details(e, nullptr, sc.stack_pointer);
-      s_.threads.push_back(e);
+      s_.threads.push_back(std::move(e));
     }
     // Threads that exited between listing and stopping are kept, flagged, never an error.
     for (pid_t tid : exited_) {
@@ -430,8 +473,8 @@ class Capturer {
   }
 
   void hold_threads() {
-    for (auto& st : threads_) {
-      if (st->traced.seized()) s_.held.push_back(std::move(st->traced));
+    for (StoppedThread& st : threads_) {
+      if (st.traced.seized()) s_.held.push_back(std::move(st.traced));
     }
   }
 
@@ -455,10 +498,13 @@ class Capturer {
   const CaptureOptions& o_;
   uint64_t gadget_ = 0;
   uint64_t pause_start_ = 0;
-  std::set<pid_t> known_;
-  std::vector<std::unique_ptr<StoppedThread>> threads_;
-  std::vector<pid_t> left_running_;
-  std::vector<pid_t> exited_;
+  std::pmr::vector<pid_t> tids_;   // the latest listing of /proc/PID/task
+  std::pmr::vector<pid_t> known_;  // sorted: every thread seen so far
+  std::pmr::vector<StoppedThread*> fresh_;  // the threads the current pass stops
+  std::pmr::deque<StoppedThread> threads_;  // a deque: fresh_ points into it while it grows
+  std::pmr::vector<pid_t> left_running_;
+  std::pmr::vector<pid_t> exited_;
+  std::pmr::vector<AuxiliaryPage> pages_;  // sorted by address once copied
 };
 
 }  // namespace
@@ -470,6 +516,7 @@ Snapshot Snapshot::capture(pid_t pid, CaptureFlags flags, ContextFlags context_f
   state->pid = pid;
   state->flags = flags;
   state->context_flags = context_flags;
+  if (flags & capture::kCreateUseVmAllocations) state->arena = std::make_unique<os::VmArena>();
   state->mode = (flags & capture::kVaClone) ? MemoryMode::clone
                 : options.hold            ? MemoryMode::hold
                                           : MemoryMode::auxiliary_pages;

@@ -3,16 +3,27 @@
 #pragma once
 
 #include <memory>
+#include <memory_resource>
+#include <optional>
 #include <vector>
 
 #include "linux/ptrace_thread.h"
 #include "linux/tracer_thread.h"
 #include "linux/va_clone.h"
+#include "linux/vm_arena.h"
 #include "snapdump/snapshot.h"
 
 namespace snapdump::detail {
 
 struct SnapshotState {
+  // kCreateUseVmAllocations: the snapshot's bulk bytes (auxiliary pages, XSAVE areas) and
+  // everything the pause works with live here. Declared first so it outlives every container
+  // that points into it.
+  std::unique_ptr<os::VmArena> arena;
+  std::pmr::memory_resource* memory() const {
+    return arena ? static_cast<std::pmr::memory_resource*>(arena.get()) : std::pmr::new_delete_resource();
+  }
+
   pid_t pid = 0;
   CaptureFlags flags = 0;
   ContextFlags context_flags = 0;
@@ -27,7 +38,7 @@ struct SnapshotState {
 
   // Live resources, released on the tracer thread that owns them.
   std::unique_ptr<os::TracerThread> tracer;
-  std::unique_ptr<os::VaClone> clone;
+  std::optional<os::VaClone> clone;
   std::vector<os::TracedThread> held;
 
   SnapshotState() = default;
