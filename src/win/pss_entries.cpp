@@ -33,15 +33,23 @@ MEMORY_BASIC_INFORMATION basic_information(const VmRegionInfo& i) {
   return m;
 }
 
+// The module mapping (the one with the ELF identity) a region of a loaded file belongs to, or
+// nullptr: Linux maps a module as several regions, Windows as one image allocation.
+const Region* module_of(const Snapshot& s, const Region& r) {
+  if (r.path.empty()) return nullptr;
+  for (const Region& m : s.memory_map()) {
+    if (m.elf && m.path == r.path && m.elf->load_address <= r.start &&
+        r.start < m.elf->load_address + m.elf->image_size)
+      return &m;
+  }
+  return nullptr;
+}
+
 // The allocation a region belongs to: the module's load address for an ELF mapping, else the
 // region itself (Linux has no VirtualAlloc reservations to group regions).
 uint64_t allocation_base_of(const Snapshot& s, const Region& r) {
-  for (const Region& m : s.memory_map()) {
-    if (m.elf && !r.path.empty() && m.path == r.path && m.start <= r.start &&
-        r.start < m.elf->load_address + m.elf->image_size)
-      return m.elf->load_address;
-  }
-  return r.start;
+  const Region* m = module_of(s, r);
+  return m ? m->elf->load_address : r.start;
 }
 
 }  // namespace
@@ -134,10 +142,10 @@ PSS_VA_SPACE_ENTRY va_space_entry(const Snapshot& s, const Region& r, WalkMarker
     name.resize(std::min(name.size(), size_t{0xFFFF / sizeof(wchar_t)}));
     e.MappedFileName = marker.copy_wide(name);
     e.MappedFileNameLength = static_cast<WORD>(name.size() * sizeof(wchar_t));
-    if (r.elf) {
-      e.ImageBase = reinterpret_cast<void*>(r.elf->load_address);
-      e.SizeOfImage = static_cast<DWORD>(r.elf->image_size);
-      e.TimeDateStamp = static_cast<DWORD>(r.elf->file_mtime_unix);
+    if (const Region* m = module_of(s, r)) {
+      e.ImageBase = reinterpret_cast<void*>(m->elf->load_address);
+      e.SizeOfImage = static_cast<DWORD>(m->elf->image_size);
+      e.TimeDateStamp = static_cast<DWORD>(m->elf->file_mtime_unix);
     }
   }
   return e;

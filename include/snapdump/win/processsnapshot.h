@@ -33,8 +33,11 @@
 extern "C" {
 #endif
 
-DECLARE_HANDLE(HPSS);
-DECLARE_HANDLE(HPSSWALK);
+/* The SDK declares these as distinct handle types (DECLARE_HANDLE). Here they are HANDLE: the
+ * published samples store a snapshot in a HANDLE variable and pass its address as HPSS*
+ * (seed 001 does), which C compilers reject as incompatible pointer types under -Werror. */
+typedef HANDLE HPSS;
+typedef HANDLE HPSSWALK;
 
 typedef enum {
   PSS_HANDLE_NONE = 0x00,
