@@ -41,9 +41,13 @@ struct FileObject : HandleObject {
 
 // An HPSS: one snapdump::Snapshot handle (PssDuplicateSnapshot makes another sharing the capture).
 struct SnapshotObject : HandleObject {
-  explicit SnapshotObject(Snapshot s) : HandleObject(HandleKind::snapshot), snapshot(std::move(s)) {}
+  SnapshotObject(Snapshot s, CaptureFlags requested)
+      : HandleObject(HandleKind::snapshot), snapshot(std::move(s)), requested_flags(requested) {}
   ~SnapshotObject() override;
   Snapshot snapshot;
+  // The PSS_CAPTURE_FLAGS the caller gave. The capture may hold more (module identities for
+  // MiniDumpWriteDump); queries and walks answer only for what was asked.
+  CaptureFlags requested_flags;
   HANDLE va_clone_handle = nullptr;  // made on the first PSS_QUERY_VA_CLONE_INFORMATION, closed with us
 };
 

@@ -127,7 +127,8 @@ PSS_THREAD_ENTRY thread_entry(const Snapshot& s, const ThreadEntry& t, WalkMarke
   return e;
 }
 
-PSS_VA_SPACE_ENTRY va_space_entry(const Snapshot& s, const Region& r, WalkMarkerObject& marker) {
+PSS_VA_SPACE_ENTRY va_space_entry(const Snapshot& s, const Region& r, bool section_information,
+                                  WalkMarkerObject& marker) {
   VmRegionInfo i = writer::region_info(r, allocation_base_of(s, r));
   PSS_VA_SPACE_ENTRY e{};
   e.BaseAddress = reinterpret_cast<void*>(i.base);
@@ -137,7 +138,7 @@ PSS_VA_SPACE_ENTRY va_space_entry(const Snapshot& s, const Region& r, WalkMarker
   e.State = i.state;
   e.Protect = i.protect;
   e.Type = i.type;
-  if ((s.flags() & capture::kVaSpaceSectionInformation) && !r.path.empty() && r.path[0] == '/') {
+  if (section_information && !r.path.empty() && r.path[0] == '/') {
     std::wstring name = widen(r.path);
     name.resize(std::min(name.size(), size_t{0xFFFF / sizeof(wchar_t)}));
     e.MappedFileName = marker.copy_wide(name);

@@ -16,7 +16,10 @@ FILETIME filetime_span(uint64_t ns);
 PSS_PROCESS_INFORMATION process_information(const ProcessInfo& p);
 PSS_PERFORMANCE_COUNTERS performance_counters(const PerformanceCounters& c);
 PSS_THREAD_ENTRY thread_entry(const Snapshot& s, const ThreadEntry& t, WalkMarkerObject& marker);
-PSS_VA_SPACE_ENTRY va_space_entry(const Snapshot& s, const Region& r, WalkMarkerObject& marker);
+// `section_information`: PSS_CAPTURE_VA_SPACE_SECTION_INFORMATION was asked for (file names,
+// image bases).
+PSS_VA_SPACE_ENTRY va_space_entry(const Snapshot& s, const Region& r, bool section_information,
+                                  WalkMarkerObject& marker);
 PSS_HANDLE_ENTRY handle_entry(const HandleEntry& h, WalkMarkerObject& marker);
 PSS_AUXILIARY_PAGE_ENTRY auxiliary_page_entry(const Snapshot& s, const AuxiliaryPage& page);
 

@@ -23,15 +23,19 @@ DWORD walk(const std::vector<Source>& items, WalkMarkerObject& m, void* buffer, 
   return ERROR_SUCCESS;
 }
 
-DWORD walk_snapshot(const Snapshot& s, PSS_WALK_INFORMATION_CLASS what, WalkMarkerObject& m, void* buffer,
-                    DWORD length) {
+DWORD walk_snapshot(const SnapshotObject& object, PSS_WALK_INFORMATION_CLASS what, WalkMarkerObject& m,
+                    void* buffer, DWORD length) {
+  const Snapshot& s = object.snapshot;
+  bool section_information = object.requested_flags & capture::kVaSpaceSectionInformation;
   switch (what) {
     case PSS_WALK_AUXILIARY_PAGES:
       return walk<PSS_AUXILIARY_PAGE_ENTRY>(s.auxiliary_pages(), m, buffer, length,
                                             [&](const AuxiliaryPage& p) { return auxiliary_page_entry(s, p); });
     case PSS_WALK_VA_SPACE:
-      return walk<PSS_VA_SPACE_ENTRY>(s.regions(), m, buffer, length,
-                                      [&](const Region& r) { return va_space_entry(s, r, m); });
+      if (!(object.requested_flags & capture::kVaSpace)) return ERROR_NOT_FOUND;
+      return walk<PSS_VA_SPACE_ENTRY>(s.regions(), m, buffer, length, [&](const Region& r) {
+        return va_space_entry(s, r, section_information, m);
+      });
     case PSS_WALK_HANDLES:
       return walk<PSS_HANDLE_ENTRY>(s.handles(), m, buffer, length,
                                     [&](const HandleEntry& h) { return handle_entry(h, m); });
@@ -52,7 +56,7 @@ DWORD WINAPI PssWalkSnapshot(HPSS SnapshotHandle, PSS_WALK_INFORMATION_CLASS Inf
   auto* marker = find<WalkMarkerObject>(WalkMarkerHandle, HandleKind::walk_marker);
   if (!snapshot || !marker) return ERROR_INVALID_HANDLE;
   try {
-    return walk_snapshot(snapshot->snapshot, InformationClass, *marker, Buffer, BufferLength);
+    return walk_snapshot(*snapshot, InformationClass, *marker, Buffer, BufferLength);
   } catch (...) {
     return win32_error_of(std::current_exception(), Operation::capture);
   }

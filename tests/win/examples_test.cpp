@@ -3,6 +3,7 @@
 // CreateFileW example writes a dump through an L"" path.
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 #include <string>
@@ -48,13 +49,20 @@ TEST(WinExamples, SeedSnapshotDumpLoadsInOurReaderAndLldb) {
   EXPECT_EQ(got, text);
 
   ASSERT_FALSE(snapdump::testing::lldb_path().empty()) << "lldb-16 is not installed (scripts/setup.sh)";
-  auto lldb = snapdump::testing::lldb_batch(path, {"thread list", "bt all"});
+  auto lldb = snapdump::testing::lldb_batch(path, {"thread list", "bt all", "image list"});
   ASSERT_EQ(lldb.exit_code, 0) << lldb.out << lldb.err;
   EXPECT_NE(lldb.out.find("was loaded"), std::string::npos) << lldb.out;
   auto threads = snapdump::testing::parse_lldb_backtraces(lldb.out);
   std::set<uint32_t> lldb_tids;
   for (const auto& t : threads) lldb_tids.insert(static_cast<uint32_t>(t.tid));
   for (uint32_t tid : target_tids(*target)) EXPECT_TRUE(lldb_tids.count(tid)) << tid << "\n" << lldb.out;
+  // The modules are there (the seed captures no VA space; the clone capture adds it) and LLDB
+  // names the target's functions in its backtraces.
+  auto modules = snapdump::testing::parse_lldb_image_list(lldb.out);
+  EXPECT_TRUE(std::any_of(modules.begin(), modules.end(), [](const auto& m) {
+    return m.path == snapdump::testing::target_path();
+  })) << lldb.out;
+  EXPECT_NE(lldb.out.find("snapdump_target`park_"), std::string::npos) << lldb.out;
   std::filesystem::remove(path);
 }
 
