@@ -27,7 +27,9 @@ struct DumpException {
 
 // MINIDUMP_USER_STREAM: a caller's stream, written as given.
 struct UserStream {
-  uint32_t type = 0;  // above LastReservedStream (0xffff) to stay clear of standard streams
+  // Any type but 0 and the ones snapdump writes itself (docs/minidump.md): CommentStreamA (0xA)
+  // and CommentStreamW (0xB), or a private type above LastReservedStream (0xffff).
+  uint32_t type = 0;
   std::vector<uint8_t> data;
 };
 

@@ -84,11 +84,9 @@ void read_directory(detail::Parsed& p, detail::Problems& problems) {
     auto d = detail::load<format::Directory>(
         p.file, header->stream_directory_rva + i * sizeof(format::Directory));
     if (!d) break;  // cannot happen: count was bounded above
-    // Writers reserve directory slots and leave unused ones zeroed (Unused or size 0).
-    if (d->stream_type == static_cast<uint32_t>(format::StreamType::Unused) ||
-        d->location.data_size == 0) {
-      continue;
-    }
+    // Writers reserve directory slots and leave unused ones as type Unused. Any other entry is a
+    // stream, even an empty one (a caller's user stream may be): LLDB sees it that way too.
+    if (d->stream_type == static_cast<uint32_t>(format::StreamType::Unused)) continue;
     const std::string name = detail::stream_name(d->stream_type);
     p.streams.push_back({d->stream_type, name, d->location.data_size, d->location.rva});
     auto bytes = detail::slice(p.file, d->location.rva, d->location.data_size);

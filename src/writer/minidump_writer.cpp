@@ -55,6 +55,8 @@ void check_snapshot(const Snapshot& snapshot, const DumpOptions& options) {
   if ((options.type & dump::kWithHandleData) && !(snapshot.flags() & capture::kHandles)) {
     throw Error(Errc::invalid_argument, "MiniDumpWithHandleData needs a snapshot with kHandles");
   }
+  if (options.exception) writer::check_exception(snapshot, *options.exception);
+  writer::check_user_streams(options.user_streams);
 }
 
 // The image is built with the signature zeroed; it is written last, once every other byte is.
@@ -75,6 +77,8 @@ DumpResult write_dump(const Snapshot& snapshot, const DumpOptions& options, writ
   if (options.type & dump::kWithFullMemoryInfo) writer::write_memory_info_list(ctx);
   if (options.type & dump::kWithHandleData) writer::write_handle_data(ctx);
   writer::write_linux_streams(ctx);
+  if (options.exception) writer::write_exception(ctx);
+  writer::write_user_streams(ctx);
   steering.check_cancel("building the streams");
   writer::Memory64Plan memory64;
   bool full = options.type & dump::kWithFullMemory;

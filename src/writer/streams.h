@@ -42,5 +42,11 @@ void write_thread_info_list(WriteContext& ctx);
 void write_module_list(WriteContext& ctx);
 void write_memory_info_list(WriteContext& ctx);
 void write_handle_data(WriteContext& ctx);
+void write_exception(WriteContext& ctx);
+void write_user_streams(WriteContext& ctx);
+
+// Checks made before anything is written, so a bad argument costs no file.
+void check_exception(const Snapshot& snapshot, const DumpException& exception);
+void check_user_streams(const std::vector<UserStream>& streams);
 
 }  // namespace snapdump::writer

@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "snapdump/snapshot.h"
+#include "support/foreign_tracer.h"
 #include "support/proc_state.h"
 #include "support/target_process.h"
 
@@ -112,29 +113,14 @@ TEST(Errors, NoSuchProcess) {
 
 TEST(Errors, AnotherTracerIsNamed) {
   auto target = TargetProcess::spawn({});
-  int ready[2];
-  ASSERT_EQ(pipe(ready), 0);
-  pid_t tracer = fork();
-  if (tracer == 0) {
-    bool ok = ptrace(PTRACE_SEIZE, target->pid(), nullptr, nullptr) == 0;
-    (void)!write(ready[1], ok ? "1" : "0", 1);
-    pause();
-    _exit(0);
-  }
-  char c = 0;
-  ASSERT_EQ(read(ready[0], &c, 1), 1);
-  ASSERT_EQ(c, '1');
+  testing::ForeignTracer tracer(target->pid());
   try {
     Snapshot::capture(target->pid(), capture::kThreads);
     ADD_FAILURE() << "expected an error";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), Errc::already_traced);
-    EXPECT_NE(std::string(e.what()).find(std::to_string(tracer)), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(std::to_string(tracer.pid())), std::string::npos) << e.what();
   }
-  kill(tracer, SIGKILL);
-  waitpid(tracer, nullptr, 0);
-  close(ready[0]);
-  close(ready[1]);
 }
 
 TEST(Errors, PermissionDeniedNamesTheUids) {

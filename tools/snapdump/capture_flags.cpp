@@ -43,6 +43,8 @@ std::string fold(std::string_view s) {
   for (char c : s) {
     if (c != '_' && c != '-') out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   }
+  // "CreateMeasurePerformance", the C++ constant's spelling (kCreateMeasurePerformance).
+  if (out.rfind("CREATE", 0) == 0) out.erase(0, 6);
   return out;
 }
 

@@ -1,12 +1,20 @@
 #include "dump_command.h"
 
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <ctime>
+#include <optional>
 #include <stdexcept>
 
 #include <fmt/format.h>
 
+#include "capture_flags.h"
+#include "progress.h"
 #include "snapdump/format/constants.h"
 #include "snapdump/minidump.h"
 #include "snapdump/snapshot.h"
@@ -91,6 +99,68 @@ uint32_t parse_dump_types(const std::string& list) {
   return type;
 }
 
+int parse_signal(const std::string& text) {
+  std::string upper;
+  for (char c : text) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (!upper.empty() && std::all_of(upper.begin(), upper.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+    int n = upper.size() <= 3 ? std::stoi(upper) : 0;
+    if (n >= 1 && n <= SIGRTMAX) return n;
+    throw std::invalid_argument(fmt::format("--signal {}: signal numbers run from 1 to {}", text, SIGRTMAX));
+  }
+  std::string bare = upper.rfind("SIG", 0) == 0 ? upper.substr(3) : upper;
+  for (int n = 1; n <= SIGRTMAX; ++n) {
+    const char* abbrev = sigabbrev_np(n);
+    if (abbrev != nullptr && bare == abbrev) return n;
+  }
+  throw std::invalid_argument(fmt::format("--signal {}: not a signal name or number (e.g. SIGSEGV, ABRT, 11)", text));
+}
+
+namespace {
+
+// The bytes a dump of this type will read, for the progress bar: every readable region for a
+// full-memory dump; otherwise too little to need a bar (0 = show a count only).
+uint64_t expected_read_bytes(const Snapshot& s, DumpType type) {
+  if (!(type & dump::kWithFullMemory)) return 0;
+  uint64_t total = 0;
+  for (const Region& r : s.memory_map()) {
+    if (r.copy != RegionCopy::unreadable) total += r.end - r.start;
+  }
+  return total;
+}
+
+// The exception arguments are checked before the capture, so a typo never pauses the target.
+std::optional<DumpException> exception_from(const DumpArgs& a) {
+  if (a.signal.empty()) {
+    if (a.exception_thread != 0 || a.signal_code != 0 || !a.exception_address.empty()) {
+      throw std::invalid_argument("--exception-thread, --signal-code and --exception-address need --signal");
+    }
+    return std::nullopt;
+  }
+  DumpException e;
+  e.signal = parse_signal(a.signal);
+  e.code = a.signal_code;
+  pid_t tid = a.exception_thread != 0 ? a.exception_thread : a.pid;
+  struct stat st;
+  if (stat(fmt::format("/proc/{}/task/{}", a.pid, tid).c_str(), &st) != 0) {
+    throw std::invalid_argument(fmt::format("--exception-thread {}: not a thread of process {}", tid, a.pid));
+  }
+  e.thread_id = static_cast<uint32_t>(tid);
+  if (!a.exception_address.empty()) {
+    size_t used = 0;
+    try {
+      e.address = std::stoull(a.exception_address, &used, 0);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != a.exception_address.size()) {
+      throw std::invalid_argument(fmt::format("--exception-address {}: not a number (e.g. 0x7f0012340000)", a.exception_address));
+    }
+  }
+  return e;
+}
+
+}  // namespace
+
 void add_dump_command(CLI::App& app, DumpArgs& a) {
   auto* cmd = app.add_subcommand(
       "dump",
@@ -107,13 +177,34 @@ void add_dump_command(CLI::App& app, DumpArgs& a) {
                   "a flag this build cannot honour is refused before the target is touched");
   cmd->add_flag("--full", a.full, "full memory with every information stream (WithFullMemory, WithFullMemoryInfo, WithThreadInfo, WithHandleData, IgnoreInaccessibleMemory)");
   cmd->add_flag("--no-clone", a.no_clone, "never clone: keep the target stopped while memory is copied");
+  cmd->add_option("--capture", a.capture,
+                  "PSS capture flags to add to those the dump type needs, comma-separated (e.g. "
+                  "VaClone,ThreadContextExtended,CreateMeasurePerformance; `snapdump snapshot --help` "
+                  "lists them)");
+  cmd->add_option("--signal", a.signal,
+                  "write an Exception stream for this signal (a name such as SIGSEGV or ABRT, or a "
+                  "number): LLDB then shows the thread stopped with it and minidump_stackwalk "
+                  "reports it as the crash reason");
+  cmd->add_option("--exception-thread", a.exception_thread,
+                  "the thread that took --signal (default: the main thread, whose id is PID)");
+  cmd->add_option("--signal-code", a.signal_code, "the signal's si_code, stored as ExceptionFlags (default 0)");
+  cmd->add_option("--exception-address", a.exception_address,
+                  "the faulting address, stored as ExceptionAddress (default: the thread's "
+                  "instruction pointer)");
+  cmd->add_flag("--no-progress", a.no_progress,
+                "no progress bar (one is drawn on stderr only when it is a terminal and the dump "
+                "takes over a second)");
 }
 
 int run_dump(const DumpArgs& a) {
   DumpOptions options;
   options.type = (a.types.empty() ? 0 : parse_dump_types(a.types)) | (a.full ? kFull : 0);
   check_dump_type(options.type);
-  CaptureFlags flags = capture_flags_for(options.type);
+  options.exception = exception_from(a);
+  CaptureFlags flags = capture_flags_for(options.type) | (a.capture.empty() ? 0 : parse_capture_flags(a.capture));
+  if (a.no_clone && (flags & capture::kVaClone)) {
+    throw std::invalid_argument("--no-clone and --capture VaClone contradict each other");
+  }
   CaptureOptions capture_options;
   if (options.type & dump::kWithFullMemory) {
     if (a.no_clone) {
@@ -124,7 +215,10 @@ int run_dump(const DumpArgs& a) {
   }
   Snapshot snapshot = Snapshot::capture(a.pid, flags, context::kAll, capture_options);
   std::string path = a.output.empty() ? default_name(snapshot) : a.output;
+  ProgressBar progress(expected_read_bytes(snapshot, options.type), !a.no_progress);
+  options.callbacks = &progress;
   DumpResult result = write_minidump(snapshot, path, options);
+  progress.finish();
   double paused_ms = snapshot.pause().count() / 1e6;
   snapshot.free();
   fmt::print("{}: {:.1f} MiB, {} streams, {:.1f} MiB of memory; the target was paused {:.3f} ms\n", path,

@@ -15,6 +15,12 @@ struct DumpArgs {
   std::string types;
   bool full = false;
   bool no_clone = false;
+  std::string capture;         // --capture: PSS flags added to those the type needs
+  std::string signal;          // --signal: number or name; empty = no Exception stream
+  pid_t exception_thread = 0;  // --exception-thread (default: the main thread)
+  int signal_code = 0;         // --signal-code: si_code
+  std::string exception_address;  // --exception-address (default: the thread's rip)
+  bool no_progress = false;    // --no-progress: no progress bar even on a terminal
 };
 
 void add_dump_command(CLI::App& app, DumpArgs& args);
@@ -23,5 +29,8 @@ int run_dump(const DumpArgs& args);
 // Parses "WithFullMemory,MiniDumpWithHandleData" into MINIDUMP_TYPE bits; throws
 // std::invalid_argument naming an unknown name.
 uint32_t parse_dump_types(const std::string& list);
+
+// "SIGSEGV", "SEGV", "segv" or "11" -> 11; throws std::invalid_argument for anything else.
+int parse_signal(const std::string& text);
 
 }  // namespace snapdump::cli

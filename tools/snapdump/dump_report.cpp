@@ -1,5 +1,8 @@
 #include "dump_report.h"
 
+#include <signal.h>
+#include <string.h>
+
 #include <algorithm>
 #include <stdexcept>
 #include <string>
@@ -22,6 +25,14 @@ const char* memory_type(uint32_t type) {
   }
 }
 
+// "SIGSEGV" for an Exception stream's code on Linux (the signal number), else the number in hex.
+std::string signal_name(uint32_t code) {
+  if (code > 0 && code <= static_cast<uint32_t>(SIGRTMAX)) {
+    if (const char* abbrev = sigabbrev_np(static_cast<int>(code))) return std::string("SIG") + abbrev;
+  }
+  return fmt::format("{:#x}", code);
+}
+
 }  // namespace
 
 void print_dump(std::FILE* out, const reader::Minidump& d) {
@@ -35,6 +46,9 @@ void print_dump(std::FILE* out, const reader::Minidump& d) {
     fmt::print(out, "Process: {}", *misc->pid);
     if (misc->user_time) fmt::print(out, ", {} s user, {} s kernel", *misc->user_time, misc->kernel_time.value_or(0));
     fmt::print(out, "\n");
+  }
+  for (const auto& e : d.exceptions()) {
+    fmt::print(out, "Exception: {} (code {}) at {:#x} in thread {}\n", signal_name(e.code), e.flags, e.address, e.tid);
   }
   auto threads = d.threads();
   fmt::print(out, "\nThreads ({}):\n", threads.size());
@@ -85,6 +99,11 @@ nlohmann::json dump_to_json(const reader::Minidump& d) {
   if (auto misc = d.misc_info(); misc && misc->pid) {
     j["process"] = {{"pid", *misc->pid}, {"create_time", misc->create_time.value_or(0)},
                     {"user_time", misc->user_time.value_or(0)}, {"kernel_time", misc->kernel_time.value_or(0)}};
+  }
+  j["exceptions"] = json::array();
+  for (const auto& e : d.exceptions()) {
+    j["exceptions"].push_back({{"tid", e.tid}, {"code", e.code}, {"signal", signal_name(e.code)}, {"flags", e.flags},
+                               {"address", e.address}});
   }
   j["threads"] = json::array();
   for (const auto& t : d.threads()) {
@@ -138,7 +157,7 @@ void print_stream(std::FILE* out, const reader::Minidump& d, const std::string& 
   static const std::pair<const char*, const char*> kSections[] = {
       {"SystemInfo", "system"}, {"MiscInfo", "process"}, {"ThreadList", "threads"}, {"ThreadNames", "threads"},
       {"ThreadInfoList", "threads"}, {"ModuleList", "modules"}, {"MemoryList", "memory"}, {"Memory64List", "memory"},
-      {"MemoryInfoList", "memory_info"}, {"HandleData", "handles"}};
+      {"MemoryInfoList", "memory_info"}, {"HandleData", "handles"}, {"Exception", "exceptions"}};
   for (const auto& [stream, section] : kSections) {
     if (name == stream) {
       fmt::print(out, "{}\n", dump_to_json(d)[section].dump(2));
