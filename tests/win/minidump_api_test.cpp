@@ -259,7 +259,7 @@ TEST(MiniDumpApi, FailuresAreFalseWithAnHresult) {
   EXPECT_EQ(static_cast<HRESULT>(GetLastError()), HRESULT_FROM_WIN32(ERROR_INVALID_PARAMETER));
 }
 
-TEST(MiniDumpApi, ExceptionAndUserStreamsAreAccepted) {
+TEST(MiniDumpApi, ExceptionAndUserStreamsAreWritten) {
   Fixture f;
   CONTEXT context{};
   context.ContextFlags = CONTEXT_CONTROL;
@@ -280,16 +280,17 @@ TEST(MiniDumpApi, ExceptionAndUserStreamsAreAccepted) {
       << std::hex << GetLastError();
   auto d = snapdump::reader::Minidump::open(f.path);
   EXPECT_TRUE(d.problems().empty());
-  // Whether the writer emits them is the writer's business (DumpOptions::exception /
-  // user_streams); when it does, they must be what was given.
-  if (auto s = d.stream(0x10001)) {
-    EXPECT_EQ(std::string(s->begin(), s->end()), std::string(note, sizeof note));
-  }
-  for (const auto& e : d.exceptions()) {
-    EXPECT_EQ(e.tid, f.tid(0));
-    EXPECT_EQ(e.code, 11u);
-    EXPECT_EQ(e.address, 0xdead0000u);
-  }
+  auto user_stream = d.stream(0x10001);
+  ASSERT_TRUE(user_stream.has_value());
+  EXPECT_EQ(std::string(user_stream->begin(), user_stream->end()), std::string(note, sizeof note));
+  auto exceptions = d.exceptions();
+  ASSERT_EQ(exceptions.size(), 1u);
+  const auto& e = exceptions[0];
+  EXPECT_EQ(e.tid, f.tid(0));
+  EXPECT_EQ(e.code, 11u);
+  EXPECT_EQ(e.address, 0xdead0000u);
+  ASSERT_TRUE(e.context.has_value());
+  EXPECT_EQ(e.context->rip, 0x1234u);  // the caller's ContextRecord, not the thread's registers
   // A NULL ExceptionPointers is refused as Windows refuses it.
   MINIDUMP_EXCEPTION_INFORMATION bad{f.tid(0), nullptr, FALSE};
   EXPECT_FALSE(MiniDumpWriteDump(f.snapshot, 0, f.file, MiniDumpNormal, &bad, nullptr, &info));
