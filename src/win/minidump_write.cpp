@@ -9,6 +9,7 @@
 #include "snapdump/minidump.h"
 #include "win/callback_bridge.h"
 #include "win/handles.h"
+#include "win/self_dump.h"
 #include "win/win_errors.h"
 
 using namespace snapdump;
@@ -69,6 +70,18 @@ std::vector<UserStream> user_streams_of(const MINIDUMP_USER_STREAM_INFORMATION& 
   return streams;
 }
 
+void write_snapshot(const Snapshot& snapshot, FileObject* file, MINIDUMP_TYPE DumpType,
+                    PMINIDUMP_EXCEPTION_INFORMATION ExceptionParam, PMINIDUMP_USER_STREAM_INFORMATION UserStreamParam,
+                    std::optional<CallbackBridge>& bridge) {
+  DumpOptions options;
+  options.type = DumpType;
+  options.callbacks = bridge ? &*bridge : nullptr;
+  if (ExceptionParam) options.exception = exception_of(snapshot, *ExceptionParam);
+  if (UserStreamParam) options.user_streams = user_streams_of(*UserStreamParam);
+  write_minidump(snapshot, file ? file->fd : -1, options);
+}
+
+
 void write_dump(HANDLE hProcess, DWORD ProcessId, HANDLE hFile, MINIDUMP_TYPE DumpType,
                 PMINIDUMP_EXCEPTION_INFORMATION ExceptionParam, PMINIDUMP_USER_STREAM_INFORMATION UserStreamParam,
                 PMINIDUMP_CALLBACK_INFORMATION CallbackParam) {
@@ -91,17 +104,26 @@ void write_dump(HANDLE hProcess, DWORD ProcessId, HANDLE hFile, MINIDUMP_TYPE Du
     if (ProcessId != 0 && static_cast<pid_t>(ProcessId) != pid) throw Failure{E_INVALIDARG};
     // Refused before the capture, so an unwritable type never pauses the target.
     check_dump_type(DumpType);
+    if (pid == ::getpid()) {
+      // This process itself: a forked helper captures and writes it (self_dump.h).
+      HRESULT hr = run_in_dump_helper([&]() -> HRESULT {
+        try {
+          Snapshot self = Snapshot::capture(pid, capture_flags_for(DumpType) | capture::kVaClone);
+          write_snapshot(self, file, DumpType, ExceptionParam, UserStreamParam, bridge);
+          return S_OK;
+        } catch (const Failure& f) {
+          return f.hr;
+        } catch (...) {
+          return hresult_from_win32(win32_error_of(std::current_exception(), Operation::write));
+        }
+      });
+      if (FAILED(hr)) throw Failure{hr};
+      return;
+    }
     snapshot = Snapshot::capture(pid, capture_flags_for(DumpType));
   }
-
-  DumpOptions options;
-  options.type = DumpType;
-  options.callbacks = bridge ? &*bridge : nullptr;
-  if (ExceptionParam) options.exception = exception_of(snapshot, *ExceptionParam);
-  if (UserStreamParam) options.user_streams = user_streams_of(*UserStreamParam);
-  write_minidump(snapshot, file ? file->fd : -1, options);
+  write_snapshot(snapshot, file, DumpType, ExceptionParam, UserStreamParam, bridge);
 }
-
 }  // namespace
 
 extern "C" BOOL WINAPI MiniDumpWriteDump(HANDLE hProcess, DWORD ProcessId, HANDLE hFile, MINIDUMP_TYPE DumpType,

@@ -298,3 +298,33 @@ TEST(MiniDumpApi, ExceptionAndUserStreamsAreWritten) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(MiniDumpApi, TheCallingProcessDumpsItself) {
+  // The in-process crash-handler call: GetCurrentProcess() with an exception record of this
+  // thread. A forked helper captures this process; the calling thread is in the dump.
+  std::string path = snapdump::testing::temp_dump_path("win-self");
+  HANDLE file = CreateFileA(path.c_str(), GENERIC_WRITE, 0, nullptr, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
+  ASSERT_NE(file, INVALID_HANDLE_VALUE);
+  EXCEPTION_RECORD record{};
+  record.ExceptionCode = 6;  // SIGABRT
+  EXCEPTION_POINTERS pointers{&record, nullptr};
+  MINIDUMP_EXCEPTION_INFORMATION exception{GetCurrentThreadId(), &pointers, FALSE};
+  ASSERT_TRUE(MiniDumpWriteDump(GetCurrentProcess(), GetCurrentProcessId(), file, MiniDumpWithThreadInfo, &exception,
+                                nullptr, nullptr))
+      << std::hex << GetLastError();
+  CloseHandle(file);
+  auto d = snapdump::reader::Minidump::open(path);
+  auto threads = d.threads();
+  EXPECT_TRUE(std::any_of(threads.begin(), threads.end(), [](const auto& t) { return t.tid == GetCurrentThreadId(); }));
+  ASSERT_EQ(d.exceptions().size(), 1u);
+  EXPECT_EQ(d.exceptions()[0].tid, GetCurrentThreadId());
+  EXPECT_EQ(d.exceptions()[0].code, 6u);
+  auto misc = d.misc_info();
+  ASSERT_TRUE(misc.has_value());
+  EXPECT_EQ(misc->pid, GetCurrentProcessId());  // this process, not the helper
+  std::filesystem::remove(path);
+}
+
+}  // namespace
