@@ -37,3 +37,51 @@ unsigned long long snapdump_win_c_values(void) {
   DWORD flags = (DWORD)PSS_CAPTURE_VA_CLONE | PSS_CAPTURE_HANDLES | PSS_CREATE_RELEASE_SECTION;
   return (unsigned long long)flags + (unsigned long long)IsProcessSnapshotCallback;
 }
+
+/* The shape of the crash-handler code published for MiniDumpWriteDump, in C: a callback
+ * declared with IN/CONST annotations that drops data segments in ModuleCallback, TCHAR file
+ * names, an OR of MINIDUMP_TYPE values cast back to the enum, and a dump of this process. */
+static BOOL CALLBACK crash_handler_callback(IN PVOID param, IN CONST PMINIDUMP_CALLBACK_INPUT input,
+                                            IN OUT PMINIDUMP_CALLBACK_OUTPUT output)
+{
+    int* modules_seen = (int*)param;
+    if (input == NULL || output == NULL) return FALSE;
+    switch (input->CallbackType) {
+    case ModuleCallback:
+        ++*modules_seen;
+        if (output->ModuleWriteFlags & ModuleWriteDataSeg) output->ModuleWriteFlags &= (~ModuleWriteDataSeg);
+        return TRUE;
+    case IncludeModuleCallback:
+    case IncludeThreadCallback:
+    case ThreadCallback:
+    case ThreadExCallback:
+        return TRUE;
+    default:
+        return FALSE;
+    }
+}
+
+int snapdump_win_c_crash_handler(const char* path, void* pep_arg)
+{
+    LPEXCEPTION_POINTERS pep = (LPEXCEPTION_POINTERS)pep_arg;
+    HANDLE file = CreateFile(path, GENERIC_READ | GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+    if (file == NULL || file == INVALID_HANDLE_VALUE) return -1;
+    MINIDUMP_EXCEPTION_INFORMATION mdei;
+    mdei.ThreadId = GetCurrentThreadId();
+    mdei.ExceptionPointers = pep;
+    mdei.ClientPointers = FALSE;
+    int modules_seen = 0;
+    MINIDUMP_CALLBACK_INFORMATION mci;
+    mci.CallbackRoutine = (MINIDUMP_CALLBACK_ROUTINE)crash_handler_callback;
+    mci.CallbackParam = &modules_seen;
+    /* Published handlers also OR in MiniDumpWithUnloadedModules, which the writer refuses as
+     * not supported so far (HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED)); left out here. */
+    MINIDUMP_TYPE mdt = (MINIDUMP_TYPE)(MiniDumpWithPrivateReadWriteMemory | MiniDumpWithDataSegs |
+                                        MiniDumpWithHandleData | MiniDumpWithFullMemoryInfo |
+                                        MiniDumpWithThreadInfo);
+    BOOL ok = MiniDumpWriteDump(GetCurrentProcess(), GetCurrentProcessId(), file, mdt, pep ? &mdei : NULL, NULL, &mci);
+    DWORD error = ok ? 0 : GetLastError();
+    CloseHandle(file);
+    /* The callback ran in the dump helper (docs/win-api.md): its count stays there. */
+    return ok ? 0 : (int)error;
+}

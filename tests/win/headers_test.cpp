@@ -11,7 +11,11 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "snapdump/dump_type.h"
+#include "snapdump/reader.h"
+#include "support/target_process.h"
 #include "snapdump/format/constants.h"
 #include "snapdump/format/structs.h"
 #include "snapdump/snapshot_types.h"
@@ -74,6 +78,25 @@ TEST(WinHeaders, FormatStructsMatchTheEngine) {
   EXPECT_EQ(HRESULT_FROM_WIN32(ERROR_CANCELLED), static_cast<HRESULT>(0x800704C7));
   EXPECT_EQ(sizeof(DWORD), 4u);
   EXPECT_EQ(sizeof(WCHAR), sizeof(wchar_t));
+}
+
+TEST(WinHeaders, CrashHandlerStyleCodeInCDumpsThisProcess) {
+  std::string path = snapdump::testing::temp_dump_path("win-crash-handler");
+  EXCEPTION_RECORD record{};
+  record.ExceptionCode = 11;
+  CONTEXT context{};
+  context.ContextFlags = CONTEXT_CONTROL;
+  context.Rip = 0x4242;
+  EXCEPTION_POINTERS pointers{&record, &context};
+  ASSERT_EQ(snapdump_win_c_crash_handler(path.c_str(), &pointers), 0);
+  auto d = snapdump::reader::Minidump::open(path);
+  EXPECT_FALSE(d.modules().empty());
+  EXPECT_FALSE(d.handles().empty());
+  ASSERT_EQ(d.exceptions().size(), 1u);
+  EXPECT_EQ(d.exceptions()[0].code, 11u);
+  ASSERT_TRUE(d.exceptions()[0].context.has_value());
+  EXPECT_EQ(d.exceptions()[0].context->rip, 0x4242u);
+  std::filesystem::remove(path);
 }
 
 }  // namespace

@@ -104,6 +104,10 @@
 #define _Post_invalid_
 #define _Frees_ptr_opt_
 #define _When_(x, y)
+/* The older parameter annotations of windef.h. */
+#define IN
+#define OUT
+#define OPTIONAL
 
 #ifndef NULL
 #define NULL 0
