@@ -324,6 +324,18 @@ TEST(MiniDumpApi, TheCallingProcessDumpsItself) {
   auto misc = d.misc_info();
   ASSERT_TRUE(misc.has_value());
   EXPECT_EQ(misc->pid, GetCurrentProcessId());  // this process, not the helper
+
+  // ClientPointers: the pointers are read from the target's memory as captured, here this
+  // process's own.
+  file = CreateFileA(path.c_str(), GENERIC_WRITE, 0, nullptr, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
+  record.ExceptionCode = 7;  // SIGBUS
+  exception.ClientPointers = TRUE;
+  ASSERT_TRUE(MiniDumpWriteDump(GetCurrentProcess(), 0, file, MiniDumpNormal, &exception, nullptr, nullptr))
+      << std::hex << GetLastError();
+  CloseHandle(file);
+  auto client = snapdump::reader::Minidump::open(path);
+  ASSERT_EQ(client.exceptions().size(), 1u);
+  EXPECT_EQ(client.exceptions()[0].code, 7u);
   std::filesystem::remove(path);
 }
 
