@@ -10,10 +10,11 @@
 // Memory bytes (stacks, memory ranges, raw contexts, stream bytes) are spans into the file's
 // mapping: they stay valid as long as any copy of the Minidump they came from is alive.
 //
-// The on-disk structs (format::Header, format::ContextAmd64, ...) come from src/format, so a
-// program using this header needs the project's src/ directory on its include path.
+// The on-disk structs (format::Header, format::ContextAmd64, ...) come from
+// snapdump/format/structs.h, installed with this header.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -50,6 +51,8 @@ struct MiscInfoView {
   std::optional<uint32_t> create_time, user_time, kernel_time;
   std::optional<uint64_t> xstate_enabled_features;
   uint32_t xstate_context_size = 0;
+  // XStateData.Features: where each XSAVE feature lies (offset in the standard XSAVE layout).
+  std::array<format::XStateFeature, 64> xstate_features{};
 };
 
 struct ThreadView {
@@ -80,6 +83,14 @@ struct UnloadedModuleView {
   std::string name;
 };
 
+// One MINIDUMP_TOKEN_INFO_HEADER and its data. snapdump writes the process's credentials there
+// as /proc/PID/status lines (docs/minidump.md); Windows writes its own token structures.
+struct TokenView {
+  uint32_t id;
+  uint64_t handle;
+  std::span<const uint8_t> data;
+};
+
 struct MemoryRange {
   uint64_t address;
   std::span<const uint8_t> bytes;
@@ -105,6 +116,14 @@ struct ExceptionView {
   std::vector<uint64_t> parameters;
   std::optional<format::ContextAmd64> context;
 };
+
+// XSAVE feature `feature` (2 = AVX: the upper halves of YMM0-15, 16 bytes each) of a thread
+// context in the CONTEXT_EX form (MiniDumpWithAvxXStateContext), found through the context's
+// CONTEXT_EX and MiscInfo's XStateData. A feature in its initial state (its XSTATE_BV bit clear)
+// reads as zeros, as the processor defines it. nullopt when the context has no such feature or
+// any offset or size is out of bounds.
+std::optional<std::vector<uint8_t>> xstate_feature(std::span<const uint8_t> context, const MiscInfoView& misc,
+                                                   unsigned feature);
 
 namespace detail {
 struct Parsed;
@@ -134,6 +153,7 @@ class Minidump {
   std::vector<ThreadView> threads() const;
   std::vector<ModuleView> modules() const;
   std::vector<UnloadedModuleView> unloaded_modules() const;
+  std::vector<TokenView> tokens() const;
   // MemoryList and Memory64List together, sorted by address.
   std::vector<MemoryRange> memory() const;
   // Copies captured memory at address into out, continuing across adjacent ranges; returns how

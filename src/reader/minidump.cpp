@@ -121,6 +121,7 @@ std::shared_ptr<const detail::Parsed> parse(std::shared_ptr<const void> storage,
   p->memory = detail::parse_memory(ctx);
   p->memory_info = detail::parse_memory_info(ctx);
   p->handles = detail::parse_handles(ctx);
+  p->tokens = detail::parse_tokens(ctx);
   p->exceptions = detail::parse_exceptions(ctx);
   p->problems = problems.take();
   return p;
@@ -187,6 +188,7 @@ std::vector<UnloadedModuleView> Minidump::unloaded_modules() const { return p_->
 std::vector<MemoryRange> Minidump::memory() const { return p_->memory; }
 std::vector<MemoryInfoView> Minidump::memory_info() const { return p_->memory_info; }
 std::vector<HandleView> Minidump::handles() const { return p_->handles; }
+std::vector<TokenView> Minidump::tokens() const { return p_->tokens; }
 std::vector<ExceptionView> Minidump::exceptions() const { return p_->exceptions; }
 
 size_t Minidump::read_memory(uint64_t address, std::span<uint8_t> out) const {

@@ -101,6 +101,7 @@ std::vector<UnloadedModuleView> parse_unloaded_modules(const Context& ctx);
 std::vector<MemoryRange> parse_memory(const Context& ctx);
 std::vector<MemoryInfoView> parse_memory_info(const Context& ctx);
 std::vector<HandleView> parse_handles(const Context& ctx);
+std::vector<TokenView> parse_tokens(const Context& ctx);
 
 // Everything a Minidump hands out, parsed once.
 struct Parsed {
@@ -119,6 +120,7 @@ struct Parsed {
   std::vector<MemoryInfoView> memory_info;
   std::vector<HandleView> handles;
   std::vector<ExceptionView> exceptions;
+  std::vector<TokenView> tokens;
 };
 
 }  // namespace snapdump::reader::detail

@@ -68,6 +68,7 @@ std::optional<MiscInfoView> parse_misc_info(const Context& ctx) {
   if (size >= format::kMiscInfo5Size && m.xstate_data.size_of_info != 0) {
     v.xstate_enabled_features = m.xstate_data.enabled_features;
     v.xstate_context_size = m.xstate_data.context_size;
+    std::copy(std::begin(m.xstate_data.features), std::end(m.xstate_data.features), v.xstate_features.begin());
   }
   return v;
 }

@@ -1,7 +1,11 @@
 // HandleData: one MINIDUMP_HANDLE_DESCRIPTOR_2 per file descriptor, with the PSS-style type
-// name ("File", "Socket", "EventFd", ...) and the object name (the fd's link target).
+// name ("File", "Socket", "EventFd", ...), the object name (the fd's link target) and, as its
+// object information, the fd's basic and type-specific details (offset, flags, a socket's
+// addresses, an eventfd's count, ...) in one LinuxFdText block: no Windows object-information
+// type (mutant, event, section, ...) describes a Linux fd.
 #include <vector>
 
+#include "snapdump/handle_text.h"
 #include "writer/streams.h"
 
 namespace snapdump::writer {
@@ -17,6 +21,12 @@ void write_handle_data(WriteContext& ctx) {
     d.granted_access = h.granted_access;
     d.handle_count = 1;
     d.pointer_count = 1;
+    if (std::string details = handle_details(h); !details.empty()) {
+      format::HandleObjectInformation info{0, static_cast<uint32_t>(format::HandleObjectInfoType::LinuxFdText),
+                                           static_cast<uint32_t>(details.size())};
+      d.object_info_rva = ctx.builder.append(info);
+      ctx.builder.append(details.data(), details.size(), 1);
+    }
     descriptors.push_back(d);
   }
   format::HandleDataStreamHeader hdr{sizeof hdr, sizeof(format::HandleDescriptor2),

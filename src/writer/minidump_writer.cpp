@@ -17,6 +17,7 @@ namespace snapdump {
 CaptureFlags capture_flags_for(DumpType type) {
   CaptureFlags flags = capture::kThreads | capture::kThreadContext | capture::kVaSpace |
                        capture::kVaSpaceSectionInformation;
+  if (type & dump::kWithAvxXStateContext) flags |= capture::kThreadContextExtended;
   if (type & dump::kWithHandleData) {
     flags |= capture::kHandles | capture::kHandleNameInformation | capture::kHandleBasicInformation |
              capture::kHandleTypeSpecificInformation;
@@ -34,9 +35,15 @@ void check_dump_type(DumpType type) {
       dump::kWithProcessThreadData | dump::kWithPrivateReadWriteMemory | dump::kWithoutOptionalData |
       dump::kWithFullMemoryInfo | dump::kWithThreadInfo | dump::kWithCodeSegs | dump::kWithPrivateWriteCopyMemory |
       dump::kIgnoreInaccessibleMemory | dump::kWithModuleHeaders | dump::kFilterTriage |
-      dump::kScanInaccessiblePartialPages | kNoLinuxMeaning;
+      dump::kScanInaccessiblePartialPages | dump::kWithAvxXStateContext | dump::kWithUnloadedModules |
+      dump::kWithTokenInformation | kNoLinuxMeaning;
   if (type & ~dump::kValidTypeFlags) {
     throw Error(Errc::invalid_argument, fmt::format("{:#x} are not MINIDUMP_TYPE flags", type & ~dump::kValidTypeFlags));
+  }
+  if (type & dump::kWithIptTrace) {
+    throw Error(Errc::not_supported,
+                "MiniDumpWithIptTrace: snapdump records no Intel Processor Trace (the IptTrace stream "
+                "has no public format, and the capture of PSS_CAPTURE_IPT_TRACE is not implemented)");
   }
   if (type & ~kSupported) {
     throw Error(Errc::not_supported,
@@ -54,6 +61,9 @@ void check_snapshot(const Snapshot& snapshot, const DumpOptions& options) {
   }
   if ((options.type & dump::kWithHandleData) && !(snapshot.flags() & capture::kHandles)) {
     throw Error(Errc::invalid_argument, "MiniDumpWithHandleData needs a snapshot with kHandles");
+  }
+  if ((options.type & dump::kWithAvxXStateContext) && !(snapshot.flags() & capture::kThreadContextExtended)) {
+    throw Error(Errc::invalid_argument, "MiniDumpWithAvxXStateContext needs a snapshot with kThreadContextExtended");
   }
   if (options.exception) writer::check_exception(snapshot, *options.exception);
   writer::check_user_streams(options.user_streams);
@@ -74,6 +84,8 @@ DumpResult write_dump(const Snapshot& snapshot, const DumpOptions& options, writ
   writer::write_thread_names(ctx);
   if (options.type & dump::kWithThreadInfo) writer::write_thread_info_list(ctx);
   writer::write_module_list(ctx);
+  if (options.type & dump::kWithUnloadedModules) writer::write_unloaded_module_list(ctx);
+  if (options.type & dump::kWithTokenInformation) writer::write_token(ctx);
   if (options.type & dump::kWithFullMemoryInfo) writer::write_memory_info_list(ctx);
   if (options.type & dump::kWithHandleData) writer::write_handle_data(ctx);
   writer::write_linux_streams(ctx);

@@ -24,4 +24,14 @@ void write_module_list(WriteContext& ctx) {
   ctx.builder.add_list_stream(format::StreamType::ModuleList, modules);
 }
 
+// MiniDumpWithUnloadedModules. Windows keeps a ring of the last unloaded DLLs in ntdll; neither
+// the Linux kernel nor glibc's dynamic linker remembers a library once dlclose unmapped it, so
+// there is nothing to list. The stream is still written, with no entries: a reader sees that
+// the flag was honoured and that no unloaded module is known, rather than a missing stream.
+void write_unloaded_module_list(WriteContext& ctx) {
+  format::UnloadedModuleListHeader h{sizeof h, sizeof(format::UnloadedModule), 0};
+  uint32_t rva = ctx.builder.append(h);
+  ctx.builder.add_stream(format::StreamType::UnloadedModuleList, rva, sizeof h);
+}
+
 }  // namespace snapdump::writer

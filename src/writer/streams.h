@@ -43,6 +43,8 @@ void write_module_list(WriteContext& ctx);
 void write_memory_info_list(WriteContext& ctx);
 void write_handle_data(WriteContext& ctx);
 void write_exception(WriteContext& ctx);
+void write_token(WriteContext& ctx);
+void write_unloaded_module_list(WriteContext& ctx);
 void write_user_streams(WriteContext& ctx);
 
 // Checks made before anything is written, so a bad argument costs no file.

@@ -10,6 +10,7 @@
 
 #include "linux/procfs.h"
 #include "writer/streams.h"
+#include "writer/xstate_context.h"
 
 namespace snapdump::writer {
 namespace {
@@ -100,6 +101,9 @@ void write_misc_info(WriteContext& ctx) {
   m.process_user_time = static_cast<uint32_t>(p.user_time_ns / 1'000'000'000u);
   m.process_kernel_time = static_cast<uint32_t>(p.kernel_time_ns / 1'000'000'000u);
   if (!(ctx.plan.secondary_flags & secondary::kWithoutPowerInfo)) fill_power_info(m);
+  if (ctx.options.type & dump::kWithAvxXStateContext) {
+    if (auto config = xstate_config(ctx.snapshot.threads())) m.xstate_data = *config;
+  }
   uint32_t rva = ctx.builder.append(m);
   ctx.builder.add_stream(format::StreamType::MiscInfo, rva, sizeof m);
 }

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "writer/streams.h"
+#include "writer/xstate_context.h"
 
 namespace snapdump::writer {
 namespace {
@@ -39,7 +40,15 @@ void write_thread_list(WriteContext& ctx) {
     else e.stack.start_of_memory_range = t.regs.rsp;
     if (p.flags & thread_write::kContext) {
       format::ContextAmd64 c = to_context(t);
-      e.thread_context = {sizeof c, ctx.builder.append(&c, sizeof c, 16)};
+      std::optional<std::vector<uint8_t>> extended;
+      if (ctx.options.type & dump::kWithAvxXStateContext) extended = xstate_context(t, c);
+      if (extended) {
+        // 64-byte aligned, so the XSAVE area inside lands on a 64-byte boundary as XSAVE wants.
+        e.thread_context = {static_cast<uint32_t>(extended->size()),
+                            ctx.builder.append(extended->data(), extended->size(), 64)};
+      } else {
+        e.thread_context = {sizeof c, ctx.builder.append(&c, sizeof c, 16)};
+      }
     }
     entries.push_back(e);
   }

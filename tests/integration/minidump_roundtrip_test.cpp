@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <string>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "snapdump/format/constants.h"
@@ -149,6 +150,42 @@ TEST(MinidumpRoundTrip, HandleDataNamesEveryFd) {
     EXPECT_EQ(handles[i].type_name, snap.handles()[i].type_name);
     EXPECT_EQ(handles[i].object_name, snap.handles()[i].name);
   }
+  // Each fd's details ride in its object information, as text a person can read; checked here
+  // against what the target says it set up.
+  auto details_of = [&](int fd) -> std::string {
+    for (const auto& h : handles) {
+      if (h.handle != static_cast<uint64_t>(fd)) continue;
+      for (const auto& [type, bytes] : h.object_info) {
+        if (type == static_cast<uint32_t>(format::HandleObjectInfoType::LinuxFdText)) {
+          return std::string(bytes.begin(), bytes.end());
+        }
+      }
+    }
+    return "";
+  };
+  int checked = 0;
+  for (const auto& fd : target->report()["fds"]) {
+    std::string kind = fd["kind"].get<std::string>();
+    std::string text = details_of(fd["fd"].get<int>());
+    std::vector<std::string> expected;
+    if (kind == "file") expected = {"kind: regular\n", "pos: 1234\n"};
+    if (kind == "eventfd") expected = {"kind: eventfd\n", "eventfd-count: 42\n", "semaphore: no\n"};
+    if (kind == "pidfd") expected = {"kind: pidfd\n", "pid: " + std::to_string(fd["pid"].get<int>()) + "\n"};
+    if (kind == "memfd") {
+      expected = {"memfd-name: snapdump-memfd\n", "size: 8192\n",
+                  fmt::format("seals: {:#x}\n", fd["seals"].get<unsigned>())};
+    }
+    if (kind == "tcp_client") {
+      expected = {"local: 127.0.0.1:" + std::to_string(fd["local_port"].get<int>()) + "\n",
+                  "remote: 127.0.0.1:" + std::to_string(fd["peer_port"].get<int>()) + "\n", "state: ESTABLISHED\n"};
+    }
+    if (expected.empty()) continue;
+    ++checked;
+    for (const std::string& line : expected) {
+      EXPECT_NE(text.find(line), std::string::npos) << kind << " fd " << fd["fd"] << " lacks '" << line << "':\n" << text;
+    }
+  }
+  EXPECT_EQ(checked, 5);
   std::filesystem::remove(path);
 }
 

@@ -98,18 +98,27 @@ uint64_t as_address(const nlohmann::json& v) {
   return v.get<uint64_t>();
 }
 
+// The demo process: $SNAPDUMP_DEMO_TARGET if set; next to an installed snapdump, in
+// ../libexec/snapdump/ (cmake/install.cmake puts it there); else where this build made it.
 std::string demo_target_path() {
   if (const char* env = std::getenv("SNAPDUMP_DEMO_TARGET")) return env;
+  std::error_code ec;
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    std::filesystem::path installed = self.parent_path().parent_path() / "libexec" / "snapdump" / "snapdump_target";
+    if (std::filesystem::exists(installed, ec)) return installed.string();
+  }
   return SNAPDUMP_DEMO_TARGET;
 }
 
 }  // namespace
 
 int run_demo() {
-  DemoProcess demo(demo_target_path());
+  const std::string program = demo_target_path();
+  DemoProcess demo(program);
   nlohmann::json ready = demo.read_line(20'000);
-  fmt::print("Started the demo process {} ({} threads, 64 MiB heap, one fd of each kind).\n\n",
-             demo.pid(), ready["threads"].size());
+  fmt::print("Started the demo process {} ({} threads, 64 MiB heap, one fd of each kind): {}\n\n",
+             demo.pid(), ready["threads"].size(), program);
 
   DumpOptions options;
   options.type = dump::kWithFullMemoryInfo | dump::kWithThreadInfo | dump::kWithHandleData;

@@ -60,7 +60,8 @@ constexpr TypeName kTypes[] = {
 // end: unreadable bytes are left out rather than failing the dump.
 constexpr uint32_t kFull = format::dump_type::kWithFullMemory | format::dump_type::kWithFullMemoryInfo |
                            format::dump_type::kWithThreadInfo | format::dump_type::kWithHandleData |
-                           format::dump_type::kIgnoreInaccessibleMemory;
+                           format::dump_type::kWithUnloadedModules | format::dump_type::kWithTokenInformation |
+                           format::dump_type::kWithAvxXStateContext | format::dump_type::kIgnoreInaccessibleMemory;
 
 // ProcDump's default name: NAME_PID_YYMMDD_HHMMSS.dmp
 std::string default_name(const Snapshot& s) {
@@ -175,7 +176,7 @@ void add_dump_command(CLI::App& app, DumpArgs& a) {
                   "MINIDUMP_TYPE names, comma-separated, with or without the MiniDump prefix, e.g. "
                   "WithFullMemory,WithHandleData. docs/minidump.md gives the Linux meaning of each; "
                   "a flag this build cannot honour is refused before the target is touched");
-  cmd->add_flag("--full", a.full, "full memory with every information stream (WithFullMemory, WithFullMemoryInfo, WithThreadInfo, WithHandleData, IgnoreInaccessibleMemory)");
+  cmd->add_flag("--full", a.full, "full memory with every information stream (WithFullMemory, WithFullMemoryInfo, WithThreadInfo, WithHandleData, WithUnloadedModules, WithTokenInformation, WithAvxXStateContext, IgnoreInaccessibleMemory)");
   cmd->add_flag("--no-clone", a.no_clone, "never clone: keep the target stopped while memory is copied");
   cmd->add_option("--capture", a.capture,
                   "PSS capture flags to add to those the dump type needs, comma-separated (e.g. "

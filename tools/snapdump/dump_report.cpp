@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "hex.h"
+#include "snapshot_report.h"
 
 #include "snapdump/format/constants.h"
 
@@ -31,6 +32,14 @@ std::string signal_name(uint32_t code) {
     if (const char* abbrev = sigabbrev_np(static_cast<int>(code))) return std::string("SIG") + abbrev;
   }
   return fmt::format("{:#x}", code);
+}
+
+// The LinuxFdText object information snapdump writes for an fd, "" for other writers' handles.
+std::string fd_details(const reader::HandleView& h) {
+  for (const auto& [type, bytes] : h.object_info) {
+    if (type == static_cast<uint32_t>(format::HandleObjectInfoType::LinuxFdText)) return std::string(bytes.begin(), bytes.end());
+  }
+  return "";
 }
 
 }  // namespace
@@ -78,7 +87,21 @@ void print_dump(std::FILE* out, const reader::Minidump& d) {
   auto handles = d.handles();
   if (!handles.empty()) {
     fmt::print(out, "\nHandles ({}):\n", handles.size());
-    for (const auto& h : handles) fmt::print(out, "  fd {:>4}  {:<10} {}\n", h.handle, h.type_name, h.object_name);
+    for (const auto& h : handles) {
+      fmt::print(out, "  fd {:>4}  {:<10} {}\n", h.handle, h.type_name, h.object_name);
+      print_details(out, fd_details(h));
+    }
+  }
+  for (const auto& t : d.tokens()) {
+    fmt::print(out, "\nToken {}:\n", t.id);
+    std::string text(t.data.begin(), t.data.end());
+    size_t at = 0;
+    while (at < text.size()) {
+      size_t end = text.find('\n', at);
+      if (end == std::string::npos) end = text.size();
+      fmt::print(out, "  {}\n", text.substr(at, end - at));
+      at = end + 1;
+    }
   }
   if (!d.problems().empty()) {
     fmt::print(out, "\nProblems ({}):\n", d.problems().size());
@@ -130,7 +153,12 @@ nlohmann::json dump_to_json(const reader::Minidump& d) {
   }
   j["handles"] = json::array();
   for (const auto& h : d.handles()) {
-    j["handles"].push_back({{"handle", h.handle}, {"type", h.type_name}, {"name", h.object_name}, {"granted_access", h.granted_access}});
+    j["handles"].push_back({{"handle", h.handle}, {"type", h.type_name}, {"name", h.object_name},
+                            {"granted_access", h.granted_access}, {"details", fd_details(h)}});
+  }
+  j["tokens"] = json::array();
+  for (const auto& t : d.tokens()) {
+    j["tokens"].push_back({{"id", t.id}, {"handle", t.handle}, {"text", std::string(t.data.begin(), t.data.end())}});
   }
   j["problems"] = d.problems();
   return j;
@@ -157,7 +185,7 @@ void print_stream(std::FILE* out, const reader::Minidump& d, const std::string& 
   static const std::pair<const char*, const char*> kSections[] = {
       {"SystemInfo", "system"}, {"MiscInfo", "process"}, {"ThreadList", "threads"}, {"ThreadNames", "threads"},
       {"ThreadInfoList", "threads"}, {"ModuleList", "modules"}, {"MemoryList", "memory"}, {"Memory64List", "memory"},
-      {"MemoryInfoList", "memory_info"}, {"HandleData", "handles"}, {"Exception", "exceptions"}};
+      {"MemoryInfoList", "memory_info"}, {"HandleData", "handles"}, {"Exception", "exceptions"}, {"Token", "tokens"}};
   for (const auto& [stream, section] : kSections) {
     if (name == stream) {
       fmt::print(out, "{}\n", dump_to_json(d)[section].dump(2));

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "hex.h"
+#include "snapdump/handle_text.h"
 
 namespace snapdump::cli {
 namespace {
@@ -34,6 +35,20 @@ const char* thread_capture_string(ThreadCapture c) {
   }
   return "?";
 }
+
+}  // namespace
+
+void print_details(std::FILE* out, const std::string& details) {
+  size_t at = 0;
+  while (at < details.size()) {
+    size_t end = details.find('\n', at);
+    if (end == std::string::npos) end = details.size();
+    fmt::print(out, "             {}\n", details.substr(at, end - at));
+    at = end + 1;
+  }
+}
+
+namespace {
 
 template <class F>
 void if_captured(F&& f) {
@@ -80,7 +95,8 @@ nlohmann::json snapshot_to_json(const Snapshot& s) {
   });
   if_captured([&] {
     for (const HandleEntry& h : s.handles()) {
-      j["handles"].push_back({{"fd", h.fd}, {"kind", to_string(h.kind)}, {"type", h.type_name}, {"name", h.name}});
+      j["handles"].push_back({{"fd", h.fd}, {"kind", to_string(h.kind)}, {"type", h.type_name}, {"name", h.name},
+                              {"details", handle_details(h)}});
     }
   });
   if_captured([&] {
@@ -131,6 +147,7 @@ void print_snapshot(std::FILE* out, const Snapshot& s) {
     fmt::print(out, "\nHandles ({}):\n", s.handles().size());
     for (const HandleEntry& h : s.handles()) {
       fmt::print(out, "  fd {:>4}  {:<10} {}\n", h.fd, h.type_name, h.name);
+      print_details(out, handle_details(h));
     }
   });
   if_captured([&] {

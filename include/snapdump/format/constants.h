@@ -74,6 +74,10 @@ inline constexpr uint32_t kErrorThread = 0x1, kWritingThread = 0x2, kExitedThrea
 enum class HandleObjectInfoType : uint32_t {
   None = 0, Thread1 = 1, Mutant1 = 2, Mutant2 = 3, Process1 = 4, Process2 = 5, Event1 = 6,
   Section1 = 7, Semaphore1 = 8,
+  // snapdump's own: a Linux file descriptor's details as UTF-8 "key: value" lines
+  // (snapdump/handle_text.h). Far above the Windows types, which readers recognise by value and
+  // skip otherwise, following NextInfoRva.
+  LinuxFdText = 0x534E4401,  // "\x01DNS"
 };
 
 // CodeView signatures

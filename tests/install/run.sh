@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Installs a built tree into a fresh prefix and builds a program outside the tree against it,
+# every way a user would: pkg-config and find_package, each with the shared and the static
+# library. Each program then dumps a process and reads the dump back; the installed snapdump
+# command runs its demo from the installed tree.
+# usage: run.sh BUILD_DIR WORK_DIR
+set -euo pipefail
+build=$1
+work=$2
+here=$(cd "$(dirname "$0")" && pwd)
+rm -rf "$work"
+mkdir -p "$work"
+prefix=$work/prefix
+cmake --install "$build" --prefix "$prefix" >"$work/install.log"
+for f in include/snapdump/snapshot.h include/snapdump/minidump.h include/snapdump/format/structs.h \
+         lib/libsnapdump.a lib/libsnapdump.so lib/pkgconfig/snapdump.pc \
+         lib/cmake/snapdump/snapdumpConfig.cmake bin/snapdump libexec/snapdump/snapdump_target; do
+  [[ -e $prefix/$f ]] || { echo "FAIL: $prefix/$f was not installed"; exit 1; }
+done
+
+export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
+check() {  # check NAME BINARY: runs it, expects one thread, no problems, and how it links
+  local name=$1 binary=$2 out
+  out=$("$binary" "$work/$name.dmp")
+  echo "$name: $out"
+  [[ $out == *"threads=1 "* && $out == *"problems=0"* && $out != *"modules=0 "* ]] ||
+    { echo "FAIL: $name read back the wrong dump"; exit 1; }
+  local libs
+  libs=$(ldd "$binary")
+  if [[ $name == *static* ]]; then
+    [[ $libs != *libsnapdump* ]] || { echo "FAIL: $name needs libsnapdump.so"; exit 1; }
+  else
+    [[ $libs == *"libsnapdump.so.0 => $prefix/lib/libsnapdump.so.0"* ]] ||
+      { echo "FAIL: $name does not use the installed libsnapdump.so"; echo "$libs"; exit 1; }
+  fi
+}
+
+# pkg-config
+g++ -std=c++20 "$here/consumer/consumer.cpp" $(pkg-config --cflags --libs snapdump) -Wl,-rpath,"$prefix/lib" \
+  -o "$work/pkgconfig-shared"
+check pkgconfig-shared "$work/pkgconfig-shared"
+g++ -std=c++20 "$here/consumer/consumer.cpp" $(pkg-config --cflags snapdump) \
+  $(pkg-config --static --libs snapdump | sed 's/-lsnapdump\b/-l:libsnapdump.a/') -o "$work/pkgconfig-static"
+check pkgconfig-static "$work/pkgconfig-static"
+
+# find_package
+for link in snapdump snapdump_static; do
+  cmake -S "$here/consumer" -B "$work/cmake-$link" -DCMAKE_PREFIX_PATH="$prefix" -DSNAPDUMP_LINK=$link >"$work/cmake-$link.log"
+  cmake --build "$work/cmake-$link" >>"$work/cmake-$link.log"
+  name=cmake-shared
+  [[ $link == snapdump_static ]] && name=cmake-static
+  check $name "$work/cmake-$link/consumer"
+done
+
+# The installed command, with the demo process from the installed libexec.
+out=$("$prefix/bin/snapdump" demo)
+[[ $out == *"Started the demo process"*"$prefix/libexec/snapdump/snapdump_target"* ]] ||
+  { echo "FAIL: installed snapdump demo"; echo "$out"; exit 1; }
+echo "installed snapdump demo: ok"
+echo "PASS"
