@@ -35,6 +35,10 @@ struct Answers {
   std::string redact;         // VmStart S_FALSE; VmPostRead rewrites this text to X
   std::vector<ULONG> types;   // every callback type, in order
   bool finished = false;      // IoFinishCallback seen
+  ULONG64 add_base = 0;       // MemoryCallback: this range once
+  ULONG add_size = 0;
+  ULONG64 exclude_module = 0; // IncludeModuleCallback: FALSE for the module at this base
+  std::vector<std::wstring> module_paths;  // ModuleCallback FullPath of each module
 };
 
 BOOL CALLBACK callback(PVOID param, PMINIDUMP_CALLBACK_INPUT in, PMINIDUMP_CALLBACK_OUTPUT out) {
@@ -46,6 +50,16 @@ BOOL CALLBACK callback(PVOID param, PMINIDUMP_CALLBACK_INPUT in, PMINIDUMP_CALLB
       break;
     case IncludeThreadCallback:
       return in->IncludeThread.ThreadId != a->exclude_tid;
+    case MemoryCallback:
+      out->MemoryBase = a->add_base;
+      out->MemorySize = a->add_size;
+      a->add_size = 0;  // once; a size of 0 ends the MemoryCallbacks
+      break;
+    case IncludeModuleCallback:
+      return in->IncludeModule.BaseOfImage != a->exclude_module;
+    case ModuleCallback:
+      a->module_paths.emplace_back(in->Module.FullPath);
+      break;
     case CancelCallback:
       out->CheckCancel = TRUE;
       out->Cancel = a->cancel;
@@ -134,6 +148,44 @@ TEST(MiniDumpApi, SnapshotHandleAndIncludeThreadExclusion) {
   EXPECT_EQ(threads.size(), f.task_count() - 1);
   for (const auto& t : threads) EXPECT_NE(t.tid, a.exclude_tid);
   EXPECT_TRUE(std::any_of(threads.begin(), threads.end(), [&](const auto& t) { return t.tid == f.tid(0); }));
+}
+
+TEST(MiniDumpApi, MemoryCallbackAddsARangeAndIncludeModuleExcludes) {
+  Fixture f;
+  const auto& secret = f.target->report()["markers"]["secret"];
+  std::string text = secret["text"];
+  uint64_t address = snapdump::testing::parse_address(secret["addr"]);
+  // Without the callback a normal dump has no heap: the secret is absent.
+  Answers plain;
+  ASSERT_TRUE(f.dump(MiniDumpNormal, plain));
+  EXPECT_FALSE(contains(file_bytes(f.path), text));
+  ASSERT_FALSE(plain.module_paths.empty());
+  std::string exe = snapdump::testing::target_path();
+  EXPECT_NE(std::find(plain.module_paths.begin(), plain.module_paths.end(), std::wstring(exe.begin(), exe.end())),
+            plain.module_paths.end());
+  auto modules = snapdump::reader::Minidump::open(f.path).modules();
+  auto it = std::find_if(modules.begin(), modules.end(), [&](const auto& m) { return m.name == exe; });
+  ASSERT_NE(it, modules.end());
+
+  Answers a;
+  a.add_base = address;
+  a.add_size = static_cast<ULONG>(text.size());
+  a.exclude_module = it->base;
+  // A second file: the first handle's position is past the first dump (as on Windows, a dump
+  // is written at the file's current position).
+  std::string second = f.path + ".2";
+  HANDLE file = CreateFileA(second.c_str(), GENERIC_WRITE, 0, nullptr, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
+  ASSERT_TRUE(f.dump(MiniDumpNormal, a, file)) << std::hex << GetLastError();
+  CloseHandle(file);
+  auto d = snapdump::reader::Minidump::open(second);
+  std::filesystem::remove(second);
+  std::string got(text.size(), '\0');
+  ASSERT_EQ(d.read_memory(address, std::span<uint8_t>(reinterpret_cast<uint8_t*>(got.data()), got.size())),
+            got.size());
+  EXPECT_EQ(got, text);
+  auto after = d.modules();
+  EXPECT_TRUE(std::none_of(after.begin(), after.end(), [&](const auto& m) { return m.name == exe; }));
+  EXPECT_EQ(after.size() + 1, modules.size());
 }
 
 TEST(MiniDumpApi, LiveProcessHandleIsCapturedFirst) {
