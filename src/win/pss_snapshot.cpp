@@ -1,5 +1,7 @@
 // PssCaptureSnapshot, PssFreeSnapshot, PssDuplicateSnapshot and PssQuerySnapshot over
 // snapdump::Snapshot. Each returns a Win32 error code and never throws.
+#include <unistd.h>
+
 #include <cstring>
 #include <memory>
 
@@ -65,6 +67,10 @@ DWORD WINAPI PssCaptureSnapshot(HANDLE ProcessHandle, PSS_CAPTURE_FLAGS CaptureF
   *SnapshotHandle = nullptr;
   pid_t pid = pid_of_process_handle(ProcessHandle);
   if (pid < 0) return ERROR_INVALID_HANDLE;
+  // A process cannot ptrace itself, and a snapshot taken by a helper process could not be
+  // handed back (its clone and stops belong to the helper); MiniDumpWriteDump can dump this
+  // process, PssCaptureSnapshot cannot snapshot it.
+  if (pid == ::getpid()) return ERROR_NOT_SUPPORTED;
   try {
     auto requested = static_cast<snapdump::CaptureFlags>(CaptureFlags);
     // On Windows MiniDumpWriteDump finds a snapshot's modules in the clone's loader data,

@@ -268,6 +268,8 @@ TEST(PssApi, ErrorsAreWin32Codes) {
   EXPECT_EQ(snapshot, nullptr);
   EXPECT_EQ(PssCaptureSnapshot(nullptr, PSS_CAPTURE_THREADS, CONTEXT_ALL, &snapshot), DWORD{ERROR_INVALID_HANDLE});
   EXPECT_EQ(PssCaptureSnapshot(process, PSS_CAPTURE_THREADS, CONTEXT_ALL, nullptr), DWORD{ERROR_INVALID_PARAMETER});
+  EXPECT_EQ(PssCaptureSnapshot(GetCurrentProcess(), PSS_CAPTURE_THREADS, CONTEXT_ALL, &snapshot),
+            DWORD{ERROR_NOT_SUPPORTED});
   target.reset();  // exits and is reaped
   EXPECT_EQ(PssCaptureSnapshot(process, PSS_CAPTURE_THREADS, CONTEXT_ALL, &snapshot), DWORD{ERROR_INVALID_PARAMETER});
   EXPECT_TRUE(CloseHandle(process));
