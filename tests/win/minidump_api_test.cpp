@@ -39,6 +39,8 @@ struct Answers {
   ULONG add_size = 0;
   ULONG64 exclude_module = 0; // IncludeModuleCallback: FALSE for the module at this base
   std::vector<std::wstring> module_paths;  // ModuleCallback FullPath of each module
+  bool kernel = false;        // WriteKernelMinidumpCallback: return a Handle
+  HRESULT kernel_status = S_OK;  // what KernelMinidumpStatusCallback reported
 };
 
 BOOL CALLBACK callback(PVOID param, PMINIDUMP_CALLBACK_INPUT in, PMINIDUMP_CALLBACK_OUTPUT out) {
@@ -59,6 +61,12 @@ BOOL CALLBACK callback(PVOID param, PMINIDUMP_CALLBACK_INPUT in, PMINIDUMP_CALLB
       return in->IncludeModule.BaseOfImage != a->exclude_module;
     case ModuleCallback:
       a->module_paths.emplace_back(in->Module.FullPath);
+      break;
+    case WriteKernelMinidumpCallback:
+      if (a->kernel) out->Handle = reinterpret_cast<HANDLE>(1);
+      break;
+    case KernelMinidumpStatusCallback:
+      a->kernel_status = in->Status;
       break;
     case CancelCallback:
       out->CheckCancel = TRUE;
@@ -186,6 +194,25 @@ TEST(MiniDumpApi, MemoryCallbackAddsARangeAndIncludeModuleExcludes) {
   auto after = d.modules();
   EXPECT_TRUE(std::none_of(after.begin(), after.end(), [&](const auto& m) { return m.name == exe; }));
   EXPECT_EQ(after.size() + 1, modules.size());
+}
+
+TEST(MiniDumpApi, KernelMinidumpIsReportedAsNotImplemented) {
+  Fixture f;
+  Answers a;
+  a.kernel = true;
+  ASSERT_TRUE(f.dump(MiniDumpNormal, a)) << std::hex << GetLastError();
+  EXPECT_EQ(a.kernel_status, E_NOTIMPL);
+  ASSERT_GE(a.types.size(), 2u);
+  EXPECT_EQ(a.types[a.types.size() - 2], ULONG{WriteKernelMinidumpCallback});
+  EXPECT_EQ(a.types.back(), ULONG{KernelMinidumpStatusCallback});
+  // Without a handle in the answer, no status callback follows.
+  Answers quiet;
+  std::string second = f.path + ".2";
+  HANDLE file = CreateFileA(second.c_str(), GENERIC_WRITE, 0, nullptr, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
+  ASSERT_TRUE(f.dump(MiniDumpNormal, quiet, file));
+  CloseHandle(file);
+  std::filesystem::remove(second);
+  EXPECT_EQ(quiet.types.back(), ULONG{WriteKernelMinidumpCallback});
 }
 
 TEST(MiniDumpApi, LiveProcessHandleIsCapturedFirst) {
