@@ -1,9 +1,11 @@
 #include "linux/process_memory.h"
 
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 
 namespace snapdump::os {
 
@@ -34,6 +36,30 @@ size_t read_process_memory(pid_t pid, uint64_t address, std::span<uint8_t> out, 
       }
     }
     if (err) *err = e;
+    break;
+  }
+  return done;
+}
+
+size_t read_mem_file(int mem_fd, uint64_t address, std::span<uint8_t> out, int* err) {
+  if (err) *err = 0;
+  size_t done = 0;
+  while (done < out.size()) {
+    // Offsets are addresses; above 2^63 they are negative as off_t, and no user mapping is there.
+    uint64_t at = address + done;
+    if (at > static_cast<uint64_t>(INT64_MAX)) {
+      if (err) *err = EFAULT;
+      break;
+    }
+    ssize_t n = pread(mem_fd, out.data() + done, out.size() - done, static_cast<off_t>(at));
+    if (n > 0) {
+      done += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    // A read that starts on an unreadable page fails whole (EIO); one that runs into one stops
+    // short, so what was readable before it has been returned already.
+    if (err) *err = n < 0 ? (errno == EIO ? EFAULT : errno) : EFAULT;
     break;
   }
   return done;

@@ -14,4 +14,11 @@ namespace snapdump::os {
 // page is unreadable); sets *err to the errno of the failure that stopped it, 0 if none.
 size_t read_process_memory(pid_t pid, uint64_t address, std::span<uint8_t> out, int* err = nullptr);
 
+// The same through an open /proc/PID/mem. This is how the VA clone is read: process_vm_readv
+// pins the pages it copies, and pinning a copy-on-write page the clone shares with the target
+// makes the kernel give the clone its own copy first ("unshare"), so reading a whole clone that
+// way would duplicate the target's memory and take twice as long. /proc/PID/mem copies without
+// pinning: the pages stay shared.
+size_t read_mem_file(int mem_fd, uint64_t address, std::span<uint8_t> out, int* err = nullptr);
+
 }  // namespace snapdump::os

@@ -3,6 +3,7 @@
 //   2. the stop:        interrupt every thread, read registers, then clone or copy pages
 //   3. after the stop:  names, times, handles, ELF identities (read from the clone if any)
 // Everything that touches ptrace runs on the snapshot's tracer thread.
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -186,6 +187,8 @@ class Capturer {
       s_.handles = os::read_handles(from, s_.flags);
     }
     if (s_.clone) {
+      // Outside the pause. A failure here is not fatal: reads fall back to process_vm_readv.
+      s_.clone_mem_fd = ::open(fmt::format("/proc/{}/mem", s_.clone->pid()).c_str(), O_RDONLY | O_CLOEXEC);
       // The clone keeps no fd of the target open from here on: a socket the target closes
       // reaches EOF at its peer at once, not when the dump is done.
       s_.clone->close_files();

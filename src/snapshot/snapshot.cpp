@@ -1,3 +1,5 @@
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
 #include <ctime>
@@ -20,6 +22,7 @@ const char* to_string(MemoryMode mode) noexcept {
 
 namespace detail {
 SnapshotState::~SnapshotState() {
+  if (clone_mem_fd >= 0) close(clone_mem_fd);
   if (!tracer) return;
   // The clone and held threads are tracees of the tracer thread: only it may release them.
   tracer->run([this] {
@@ -129,8 +132,8 @@ size_t Snapshot::read_memory(uint64_t address, std::span<uint8_t> out, ReadSourc
     uint64_t limit = r.end;
     if (next_aux != s.aux_pages.end()) limit = std::min(limit, next_aux->address);
     size_t n = std::min<uint64_t>(want, limit - at);
-    pid_t from = s.clone ? s.clone->pid() : s.pid;
-    size_t got = os::read_process_memory(from, at, out.subspan(done, n));
+    size_t got = s.clone_mem_fd >= 0 ? os::read_mem_file(s.clone_mem_fd, at, out.subspan(done, n))
+                                      : os::read_process_memory(s.clone ? s.clone->pid() : s.pid, at, out.subspan(done, n));
     if (got > 0 && source) {
       *source = s.clone ? ReadSource::clone
                         : (s.mode == MemoryMode::hold ? ReadSource::held : ReadSource::live);

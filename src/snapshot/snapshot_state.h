@@ -39,6 +39,7 @@ struct SnapshotState {
   // Live resources, released on the tracer thread that owns them.
   std::unique_ptr<os::TracerThread> tracer;
   std::optional<os::VaClone> clone;
+  int clone_mem_fd = -1;  // /proc/CLONE/mem: how the clone is read (see read_mem_file)
   std::vector<os::TracedThread> held;
 
   SnapshotState() = default;

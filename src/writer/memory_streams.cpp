@@ -154,7 +154,7 @@ uint32_t stream_memory64(WriteContext& ctx, Sink& sink, Memory64Plan& plan) {
   // Descriptors list the data contiguously in order. A region that turns out partly unreadable
   // is cut at the first unreadable byte (or, scanning partial pages, resumes after it).
   std::vector<format::MemoryDescriptor64> descriptors;
-  std::vector<uint8_t> chunk(4u << 20);
+  std::vector<uint8_t> chunk = sink.bulk_buffer();
   bool scan = ctx.options.type & dump::kScanInaccessiblePartialPages;
   bool filter = ctx.options.type & dump::kFilterMemory;
   RangeSet stacks = filter ? stack_ranges(ctx) : RangeSet();
@@ -169,7 +169,7 @@ uint32_t stream_memory64(WriteContext& ctx, Sink& sink, Memory64Plan& plan) {
       size_t want = static_cast<size_t>(std::min<uint64_t>(chunk.size(), end - at));
       size_t got = ctx.reader.read(at, std::span<uint8_t>(chunk.data(), want), ReadPurpose::dump);
       if (filter) filter_stacks(ctx, stacks, at, std::span<uint8_t>(chunk.data(), got));
-      if (got > 0) sink.append(std::span<const uint8_t>(chunk.data(), got));
+      if (got > 0) chunk = sink.append_bulk(std::move(chunk), got);
       at += got;
       since_cancel += got;
       if (since_cancel >= (64u << 20)) {

@@ -36,13 +36,31 @@ void pwrite_all(int fd, uint64_t offset, std::span<const uint8_t> bytes, const s
 
 }  // namespace
 
+void Sink::write_bulk_in_background() {
+  bulk_ = std::make_unique<BulkWriter>([this](uint64_t offset, std::span<const uint8_t> bytes) { do_write(offset, bytes); },
+                                       kBulkChunk);
+}
+
+std::vector<uint8_t> Sink::append_bulk(std::vector<uint8_t> buffer, size_t size) {
+  if (!bulk_) {
+    append(std::span<const uint8_t>(buffer.data(), size));
+    return buffer;
+  }
+  uint64_t at = size_;
+  size_ += size;
+  bulk_->submit(at, std::move(buffer), size);
+  return bulk_->buffer();
+}
+
 FileSink::FileSink(const std::string& path)
     : path_(path), temp_path_(fmt::format("{}.snapdump-partial-{}", path, getpid())) {
   fd_ = open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd_ < 0) fail(fmt::format("cannot create {}", temp_path_), errno);
+  write_bulk_in_background();
 }
 
 FileSink::~FileSink() {
+  stop_background();
   if (fd_ >= 0) close(fd_);
   if (!committed_) unlink(temp_path_.c_str());
 }
@@ -50,6 +68,7 @@ FileSink::~FileSink() {
 void FileSink::do_write(uint64_t offset, std::span<const uint8_t> bytes) { pwrite_all(fd_, offset, bytes, temp_path_); }
 
 void FileSink::commit() {
+  drain();
   if (fsync(fd_) != 0) fail(fmt::format("cannot sync {}", temp_path_), errno);
   int fd = fd_;
   fd_ = -1;
@@ -70,9 +89,11 @@ FdSink::FdSink(int fd) : fd_(fd) {
   }
   base_ = static_cast<uint64_t>(at);
   regular_ = S_ISREG(st.st_mode);
+  write_bulk_in_background();
 }
 
 FdSink::~FdSink() {
+  stop_background();
   // Cut off what a failed dump wrote: the caller's file is as it was before the dump began.
   if (!committed_ && regular_ && ftruncate(fd_, static_cast<off_t>(base_)) != 0) {
     // Nothing more to do: without the signature the bytes do not look like a dump.
@@ -84,6 +105,7 @@ void FdSink::do_write(uint64_t offset, std::span<const uint8_t> bytes) {
 }
 
 void FdSink::commit() {
+  drain();
   if (regular_ && fsync(fd_) != 0) fail(fmt::format("cannot sync fd {}", fd_), errno);
   // Leave the offset after the dump, as a write() of it would have.
   lseek(fd_, static_cast<off_t>(base_ + size()), SEEK_SET);

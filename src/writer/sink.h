@@ -5,8 +5,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
+#include <vector>
+
+#include "writer/bulk_writer.h"
 
 namespace snapdump {
 class DumpCallbacks;
@@ -23,20 +27,39 @@ class Sink {
     write_at(at, bytes);
     return at;
   }
-  // Writes at a dump offset (patching a directory entry, the signature).
+  // Writes at a dump offset (patching a directory entry, the signature), after every queued
+  // bulk write.
   void write_at(uint64_t offset, std::span<const uint8_t> bytes) {
+    drain();
     do_write(offset, bytes);
     if (offset + bytes.size() > size_) size_ = offset + bytes.size();
   }
   uint64_t size() const { return size_; }
+
+  // Bulk bytes (a full dump's memory) in chunks of kBulkChunk: a buffer to fill, and appending
+  // the first `size` bytes of it. A file sink writes them on a second thread while the caller
+  // reads the next chunk; its failure surfaces at a later call. Returns the next buffer.
+  static constexpr size_t kBulkChunk = size_t{4} << 20;
+  std::vector<uint8_t> bulk_buffer() { return bulk_ ? bulk_->buffer() : std::vector<uint8_t>(kBulkChunk); }
+  std::vector<uint8_t> append_bulk(std::vector<uint8_t> buffer, size_t size);
+
   // Makes the dump durable and visible. Throws on failure; the dump is then not whole.
   virtual void commit() = 0;
 
  protected:
   virtual void do_write(uint64_t offset, std::span<const uint8_t> bytes) = 0;
+  // For sinks whose do_write may run on another thread: call in the constructor.
+  void write_bulk_in_background();
+  // Waits for queued bulk writes, rethrowing their failure. Derived destructors call
+  // stop_background() before releasing what do_write uses.
+  void drain() {
+    if (bulk_) bulk_->drain();
+  }
+  void stop_background() { bulk_.reset(); }
 
  private:
   uint64_t size_ = 0;
+  std::unique_ptr<BulkWriter> bulk_;
 };
 
 // A path: a temporary file beside it, synced and renamed into place by commit().
