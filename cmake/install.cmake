@@ -21,7 +21,7 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/snapdumpConfigVersion.cma
 install(FILES ${PROJECT_BINARY_DIR}/snapdumpConfig.cmake ${PROJECT_BINARY_DIR}/snapdumpConfigVersion.cmake
         DESTINATION ${snapdump_cmake_dir})
 
-foreach(pc snapdump)
+foreach(pc snapdump snapdump-win)
   configure_file(${PROJECT_SOURCE_DIR}/cmake/${pc}.pc.in ${PROJECT_BINARY_DIR}/${pc}.pc @ONLY)
   install(FILES ${PROJECT_BINARY_DIR}/${pc}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 endforeach()

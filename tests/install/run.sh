@@ -13,7 +13,8 @@ mkdir -p "$work"
 prefix=$work/prefix
 cmake --install "$build" --prefix "$prefix" >"$work/install.log"
 for f in include/snapdump/snapshot.h include/snapdump/minidump.h include/snapdump/format/structs.h \
-         lib/libsnapdump.a lib/libsnapdump.so lib/pkgconfig/snapdump.pc \
+         include/snapdump/win/windows.h include/snapdump/win/processsnapshot.h include/snapdump/win/DbgHelp.h \
+         lib/libsnapdump.a lib/libsnapdump.so lib/pkgconfig/snapdump.pc lib/pkgconfig/snapdump-win.pc \
          lib/cmake/snapdump/snapdumpConfig.cmake bin/snapdump libexec/snapdump/snapdump_target; do
   [[ -e $prefix/$f ]] || { echo "FAIL: $prefix/$f was not installed"; exit 1; }
 done
@@ -50,6 +51,21 @@ for link in snapdump snapdump_static; do
   name=cmake-shared
   [[ $link == snapdump_static ]] && name=cmake-static
   check $name "$work/cmake-$link/consumer"
+done
+
+# The Windows-compatible API: C programs written for Windows find <windows.h> through
+# snapdump-win, shared and static; each runs (a PID that does not exist: ERROR_INVALID_PARAMETER).
+for link in shared static; do
+  if [[ $link == shared ]]; then
+    flags=$(pkg-config --cflags --libs snapdump-win)
+  else
+    flags="$(pkg-config --cflags snapdump-win) $(pkg-config --static --libs snapdump-win | sed 's/-lsnapdump\b/-l:libsnapdump.a/')"
+  fi
+  gcc -std=c11 -Wall -Wextra -Werror "$here/../../examples/seed_snapshot_dump.c" $flags -Wl,-rpath,"$prefix/lib" \
+    -o "$work/win-$link"
+  out=$("$work/win-$link" 999999999 "$work/win.dmp" 2>&1 || true)
+  [[ $out == *"OpenProcess(999999999) failed: 87"* ]] || { echo "FAIL: win-$link: $out"; exit 1; }
+  echo "win-$link: ok"
 done
 
 # The installed command, with the demo process from the installed libexec.

@@ -1,0 +1,2 @@
+/* The spelling Microsoft code uses: #include <DbgHelp.h>. */
+#include "dbghelp.h"

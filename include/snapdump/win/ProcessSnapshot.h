@@ -1,0 +1,2 @@
+/* The spelling Microsoft code uses: #include <ProcessSnapshot.h>. */
+#include "processsnapshot.h"

@@ -1,0 +1,2 @@
+/* The spelling Microsoft code uses: #include <Windows.h>. */
+#include "windows.h"

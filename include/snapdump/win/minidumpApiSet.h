@@ -1,0 +1,2 @@
+/* The spelling Microsoft code uses: #include <minidumpApiSet.h>. */
+#include "minidumpapiset.h"
