@@ -74,11 +74,9 @@ int snapdump_win_c_crash_handler(const char* path, void* pep_arg)
     MINIDUMP_CALLBACK_INFORMATION mci;
     mci.CallbackRoutine = (MINIDUMP_CALLBACK_ROUTINE)crash_handler_callback;
     mci.CallbackParam = &modules_seen;
-    /* Published handlers also OR in MiniDumpWithUnloadedModules, which the writer refuses as
-     * not supported so far (HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED)); left out here. */
     MINIDUMP_TYPE mdt = (MINIDUMP_TYPE)(MiniDumpWithPrivateReadWriteMemory | MiniDumpWithDataSegs |
                                         MiniDumpWithHandleData | MiniDumpWithFullMemoryInfo |
-                                        MiniDumpWithThreadInfo);
+                                        MiniDumpWithThreadInfo | MiniDumpWithUnloadedModules);
     BOOL ok = MiniDumpWriteDump(GetCurrentProcess(), GetCurrentProcessId(), file, mdt, pep ? &mdei : NULL, NULL, &mci);
     DWORD error = ok ? 0 : GetLastError();
     CloseHandle(file);

@@ -96,6 +96,8 @@ TEST(WinHeaders, CrashHandlerStyleCodeInCDumpsThisProcess) {
   EXPECT_EQ(d.exceptions()[0].code, 11u);
   ASSERT_TRUE(d.exceptions()[0].context.has_value());
   EXPECT_EQ(d.exceptions()[0].context->rip, 0x4242u);
+  // MiniDumpWithUnloadedModules: the list is there, and empty (Linux remembers none).
+  EXPECT_TRUE(d.stream(0xE /* UnloadedModuleListStream */).has_value());
   std::filesystem::remove(path);
 }
 
