@@ -25,7 +25,16 @@ void exercise(const Minidump& dump) {
   (void)dump.problems();
   (void)dump.system_info();
   (void)dump.misc_info();
+  auto misc = dump.misc_info();
   for (const auto& t : dump.threads()) {
+    if (misc) {
+      for (unsigned feature : {2u, 5u, 7u}) {
+        if (auto f = snapdump::reader::xstate_feature(t.context_bytes, *misc, feature); f && !f->empty()) {
+          volatile uint8_t b = f->back();
+          (void)b;
+        }
+      }
+    }
     if (!t.stack.empty()) {
       volatile uint8_t b = t.stack.back();
       (void)b;
@@ -50,6 +59,16 @@ void exercise(const Minidump& dump) {
   (void)dump.memory_info();
   (void)dump.handles();
   (void)dump.exceptions();
+  for (const auto& t : dump.tokens()) {
+    if (!t.data.empty()) {
+      volatile uint8_t b = t.data.back();
+      (void)b;
+    }
+  }
+  if (auto dso = dump.dso_debug(); dso && !dso->dynamic_section.empty()) {
+    volatile uint8_t b = dso->dynamic_section.back();
+    (void)b;
+  }
   (void)dump.text_stream(static_cast<uint32_t>(snapdump::format::StreamType::CommentW));
 }
 
