@@ -18,7 +18,7 @@ echo "== fuzz (reader_fuzz, 30 s) =="
 fuzz_corpus=build-fuzz/reader-corpus
 if CC=clang-14 CXX=clang++-14 scripts/setup.sh build-fuzz -DSNAPDUMP_BENCH=OFF &&
    cmake --build build-fuzz --target reader_fuzz &&
-   SNAPDUMP_FUZZ_SEEDS=$fuzz_corpus build/tests/snapdump_unit_tests --gtest_filter='Reader.*' \
+   SNAPDUMP_FUZZ_SEEDS=$fuzz_corpus build/tests/snapdump_unit_tests --gtest_filter='Reader*' \
      --gtest_brief=1 >/dev/null; then
   echo "fuzz: $(ls "$fuzz_corpus" | wc -l) inputs in $fuzz_corpus"
   build-fuzz/tests/fuzz/reader_fuzz -max_total_time=30 -rss_limit_mb=2048 -print_final_stats=1 \
