@@ -160,6 +160,11 @@ nlohmann::json dump_to_json(const reader::Minidump& d) {
   for (const auto& t : d.tokens()) {
     j["tokens"].push_back({{"id", t.id}, {"handle", t.handle}, {"text", std::string(t.data.begin(), t.data.end())}});
   }
+  if (auto dso = d.dso_debug()) {
+    j["dso_debug"] = {{"version", dso->version}, {"brk", dso->brk}, {"ldbase", dso->ldbase}, {"dynamic", dso->dynamic},
+                      {"objects", json::array()}};
+    for (const auto& o : dso->objects) j["dso_debug"]["objects"].push_back({{"addr", o.addr}, {"ld", o.ld}, {"name", o.name}});
+  }
   j["problems"] = d.problems();
   return j;
 }
@@ -185,7 +190,7 @@ void print_stream(std::FILE* out, const reader::Minidump& d, const std::string& 
   static const std::pair<const char*, const char*> kSections[] = {
       {"SystemInfo", "system"}, {"MiscInfo", "process"}, {"ThreadList", "threads"}, {"ThreadNames", "threads"},
       {"ThreadInfoList", "threads"}, {"ModuleList", "modules"}, {"MemoryList", "memory"}, {"Memory64List", "memory"},
-      {"MemoryInfoList", "memory_info"}, {"HandleData", "handles"}, {"Exception", "exceptions"}, {"Token", "tokens"}};
+      {"MemoryInfoList", "memory_info"}, {"HandleData", "handles"}, {"Exception", "exceptions"}, {"Token", "tokens"}, {"LinuxDsoDebug", "dso_debug"}};
   for (const auto& [stream, section] : kSections) {
     if (name == stream) {
       fmt::print(out, "{}\n", dump_to_json(d)[section].dump(2));
