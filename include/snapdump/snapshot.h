@@ -118,6 +118,10 @@ class Snapshot {
   size_t read_memory(uint64_t address, std::span<uint8_t> out, ReadSource* source = nullptr) const;
   // The memory state of all regions and internal maps, even without kVaSpace (for the writer).
   const std::vector<Region>& memory_map() const;
+  // The runs of [start, end) whose pages exist (present or swapped) in the captured memory: the
+  // clone's, or the target's without one. An anonymous page never touched does not exist. nullopt
+  // when the kernel cannot tell (no PAGEMAP_SCAN before Linux 6.7): take the whole range then.
+  std::optional<std::vector<std::pair<uint64_t, uint64_t>>> populated(uint64_t start, uint64_t end) const;
 
   // PssDuplicateSnapshot: another handle to the same capture; the clone lives until the last
   // handle is freed.

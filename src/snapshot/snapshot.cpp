@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "linux/pagemap_scan.h"
 #include "linux/process_memory.h"
 #include "snapshot/snapshot_state.h"
 
@@ -142,6 +143,11 @@ size_t Snapshot::read_memory(uint64_t address, std::span<uint8_t> out, ReadSourc
     if (got < n) break;
   }
   return done;
+}
+
+std::optional<std::vector<std::pair<uint64_t, uint64_t>>> Snapshot::populated(uint64_t start, uint64_t end) const {
+  const auto& s = state();
+  return os::populated_ranges(s.clone ? s.clone->pid() : s.pid, start, end);
 }
 
 const Region* find_region(const std::vector<Region>& regions, uint64_t address) {

@@ -159,6 +159,16 @@ DumpPlan plan_dump(const Snapshot& snapshot, const DumpOptions& options, Steerin
       plan.memory.remove(cut->base, cut->base + cut->size);
     }
   }
+  // The MemoryList's bytes sit below 4 GiB in the file (its RVAs are 32 bits) with every other
+  // stream: say so now, before anything is read or written, rather than fail half-way.
+  constexpr uint64_t kMemoryListLimit = (uint64_t{4} << 30) - (uint64_t{64} << 20);
+  if (plan.memory.total() > kMemoryListLimit) {
+    throw Error(Errc::invalid_argument,
+                fmt::format("the memory this dump type selects ({:.1f} GiB) is more than a MemoryList can address "
+                            "(32-bit RVAs: under 4 GiB in all); MiniDumpWithFullMemory writes a Memory64List, "
+                            "which has no such limit",
+                            plan.memory.total() / double(uint64_t{1} << 30)));
+  }
   steering.check_cancel("selecting memory");
   return plan;
 }

@@ -133,7 +133,16 @@ void select_memory(const Snapshot& snapshot, const DumpOptions& options, DumpPla
     bool private_rw = (type & dump::kWithPrivateReadWriteMemory) && !r.shared && protect == format::page::kReadWrite;
     bool write_copy = (type & dump::kWithPrivateWriteCopyMemory) &&
                       (protect == format::page::kWriteCopy || protect == format::page::kExecuteWriteCopy);
-    if (private_rw || write_copy) plan.memory.add(r.start, r.end);
+    if (!private_rw && !write_copy) continue;
+    // Anonymous memory counts only where its pages exist: untouched pages of a reservation are
+    // what Windows calls reserved, never committed, and a sanitizer's shadow region is terabytes
+    // of them. File-backed pages exist in their file whether or not they were touched.
+    auto populated = r.inode == 0 ? snapshot.populated(r.start, r.end) : std::nullopt;
+    if (!populated) {
+      plan.memory.add(r.start, r.end);
+      continue;
+    }
+    for (const auto& [lo, hi] : *populated) plan.memory.add(lo, hi);
   }
   if (type & dump::kWithIndirectlyReferencedMemory) {
     RangeSet indirect;

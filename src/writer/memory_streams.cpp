@@ -22,12 +22,15 @@ bool readable(const Region& r) { return r.copy != RegionCopy::unreadable && (r.p
 template <class Emit>
 void read_runs(WriteContext& ctx, uint64_t lo, uint64_t hi, ReadPurpose purpose, std::vector<uint8_t>& buffer,
                Emit emit) {
+  // At most 4 MiB at a time: a range can be as large as the address space allows.
+  constexpr uint64_t kChunk = 4u << 20;
   uint64_t at = lo;
   while (at < hi) {
-    buffer.resize(hi - at);
+    buffer.resize(static_cast<size_t>(std::min(hi - at, kChunk)));
     size_t got = ctx.reader.read(at, buffer, purpose);
     if (got > 0) emit(at, std::span<uint8_t>(buffer.data(), got));
     at += got;
+    if (got == buffer.size()) continue;
     if (at < hi) at = std::min(hi, (at + kPage) & ~(kPage - 1));
   }
 }
@@ -63,9 +66,21 @@ void write_memory_list(WriteContext& ctx) {
     if (filter) filter_stacks(ctx, stacks, address, bytes);
     uint32_t rva = ctx.builder.append(bytes.data(), bytes.size(), 16);
     uint32_t size = static_cast<uint32_t>(bytes.size());
+    ctx.memory_bytes += size;
+    // Chunks of one range land back to back in the file: keep them one descriptor, so a
+    // thread's stack is one piece for readers that take it from the thread's descriptor.
+    if (!descriptors.empty()) {
+      format::MemoryDescriptor& last = descriptors.back();
+      if (last.start_of_memory_range + last.memory.data_size == address &&
+          uint64_t{last.memory.rva} + last.memory.data_size == rva &&
+          uint64_t{last.memory.data_size} + size <= 0xffffffffu) {
+        last.memory.data_size += size;
+        ctx.memory.back().size += size;
+        return;
+      }
+    }
     descriptors.push_back({address, {size, rva}});
     ctx.memory.push_back({address, size, rva});
-    ctx.memory_bytes += size;
   };
   for (const auto& [lo, hi] : ctx.plan.memory.ranges()) {
     // Split at stack boundaries so each piece is read with its own failure rule.

@@ -6,7 +6,7 @@
 
 #include "minidump_format.h"
 
-typedef enum _MINIDUMP_TYPE {
+typedef enum _MINIDUMP_TYPE SNAPDUMP_WIN_FLAGS_ENUM {
   MiniDumpNormal = 0x00000000,
   MiniDumpWithDataSegs = 0x00000001,
   MiniDumpWithFullMemory = 0x00000002,
@@ -36,7 +36,7 @@ typedef enum _MINIDUMP_TYPE {
   MiniDumpValidTypeFlags = 0x01ffffff
 } MINIDUMP_TYPE;
 
-typedef enum _MINIDUMP_SECONDARY_FLAGS {
+typedef enum _MINIDUMP_SECONDARY_FLAGS SNAPDUMP_WIN_FLAGS_ENUM {
   MiniSecondaryWithoutPowerInfo = 0x00000001,
   MiniSecondaryValidFlags = 0x00000001
 } MINIDUMP_SECONDARY_FLAGS;
@@ -65,7 +65,7 @@ typedef enum _MINIDUMP_CALLBACK_TYPE {
   VmPostReadCallback
 } MINIDUMP_CALLBACK_TYPE;
 
-typedef enum _THREAD_WRITE_FLAGS {
+typedef enum _THREAD_WRITE_FLAGS SNAPDUMP_WIN_FLAGS_ENUM {
   ThreadWriteThread = 0x0001,
   ThreadWriteStack = 0x0002,
   ThreadWriteContext = 0x0004,
@@ -75,7 +75,7 @@ typedef enum _THREAD_WRITE_FLAGS {
   ThreadWriteThreadInfo = 0x0040
 } THREAD_WRITE_FLAGS;
 
-typedef enum _MODULE_WRITE_FLAGS {
+typedef enum _MODULE_WRITE_FLAGS SNAPDUMP_WIN_FLAGS_ENUM {
   ModuleWriteModule = 0x0001,
   ModuleWriteDataSeg = 0x0002,
   ModuleWriteMiscRecord = 0x0004,

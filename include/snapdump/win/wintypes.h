@@ -14,9 +14,13 @@
 #ifdef __cplusplus
 #define SNAPDUMP_WIN_EXTERN_C extern "C"
 #define SNAPDUMP_WIN_STATIC_ASSERT(cond, msg) static_assert(cond, msg)
+/* Flag enumerations get a fixed 32-bit underlying type in C++, so any combination of bits a
+ * caller passes (a cast from DWORD included) is a valid value, as it is in C and with MSVC. */
+#define SNAPDUMP_WIN_FLAGS_ENUM : unsigned int
 #else
 #define SNAPDUMP_WIN_EXTERN_C
 #define SNAPDUMP_WIN_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
+#define SNAPDUMP_WIN_FLAGS_ENUM
 #endif
 
 /* Calling conventions mean nothing on x86-64 System V: one convention for all. */
