@@ -99,7 +99,8 @@ class Snapshot {
   std::optional<pid_t> va_clone_pid() const;
   // Each throws Error(not_captured) when its flag was not given.
   const std::vector<ThreadEntry>& threads() const;        // kThreads
-  const std::vector<Region>& regions() const;             // kVaSpace
+  // kVaSpace; each module's ELF identity (Region::elf) only with kVaSpaceSectionInformation.
+  const std::vector<Region>& regions() const;
   const std::vector<HandleEntry>& handles() const;        // kHandles
   const std::vector<AuxiliaryPage>& auxiliary_pages() const;
   PerformanceCounters performance() const;                // kCreateMeasurePerformance
@@ -116,7 +117,8 @@ class Snapshot {
   // auxiliary-pages mode, outside the copied pages) the running target. Returns the bytes read,
   // stopping at the first unreadable byte. `source` tells where the last bytes came from.
   size_t read_memory(uint64_t address, std::span<uint8_t> out, ReadSource* source = nullptr) const;
-  // The memory state of all regions and internal maps, even without kVaSpace (for the writer).
+  // The memory state of all regions and internal maps, even without kVaSpace, with every
+  // module's ELF identity whatever the flags (for the writer's module list).
   const std::vector<Region>& memory_map() const;
   // The runs of [start, end) whose pages exist (present or swapped) in the captured memory: the
   // clone's, or the target's without one. An anonymous page never touched does not exist. nullopt

@@ -158,7 +158,7 @@ struct Region {
   bool io = false;          // "io" / "pf": VM_IO or pure PFN range, never readable
   uint64_t rss = 0, anonymous = 0, swap = 0, anon_huge = 0;  // bytes, from smaps
   RegionCopy copy = RegionCopy::live;
-  std::optional<ElfIdentity> elf;  // for the mapping at a module's base, with section info
+  std::optional<ElfIdentity> elf;  // for the mapping at a module's base (see Snapshot::regions)
 };
 
 // A page (or run of pages) whose bytes live inside the snapshot itself.

@@ -38,17 +38,24 @@ int yama_scope() {
   }
 }
 
+[[noreturn]] void throw_own_process(pid_t pid) {
+  throw Error(Errc::not_supported,
+              fmt::format("{} is the calling process or one of its threads: a process cannot "
+                          "ptrace itself, so it cannot capture itself. Capture it from another "
+                          "process (spawn or fork a helper that captures this PID; "
+                          "prctl(PR_SET_PTRACER) lets it trace its parent), or use the "
+                          "Windows-compatible API's MiniDumpWriteDump(GetCurrentProcess(), ...), "
+                          "which forks such a helper",
+                          pid));
+}
+
 }  // namespace
 
 void check_traceable(pid_t pid) {
   if (pid <= 0) {
     throw Error(Errc::no_such_process, fmt::format("{} is not a process ID", pid));
   }
-  if (pid == getpid()) {
-    throw Error(Errc::invalid_argument,
-                "snapdump cannot capture its own process (a process cannot ptrace itself); run "
-                "the capture from another process");
-  }
+  if (pid == getpid()) throw_own_process(pid);
   std::string status;
   try {
     status = read_text_file(fmt::format("/proc/{}/status", pid));
@@ -58,6 +65,7 @@ void check_traceable(pid_t pid) {
     }
     throw;
   }
+  if (status_field(status, "Tgid:") == getpid()) throw_own_process(pid);  // one of our threads
   if (status.find("\nState:\tZ") != std::string::npos || status.find("\nState:\tX") != std::string::npos) {
     throw Error(Errc::process_exited, fmt::format("process {} has exited (it is a zombie)", pid));
   }

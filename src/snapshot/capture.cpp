@@ -482,7 +482,9 @@ class Capturer {
   }
 
   void finish_regions() {
-    if (s_.flags & capture::kVaSpaceSectionInformation) os::attach_module_identities(s_.pid, s_.regions);
+    // Module identities are read whatever the flags (outside the pause): the writer's module
+    // list needs them. The caller sees them only when it asked for section information.
+    os::attach_module_identities(s_.pid, s_.regions);
     for (Region& r : s_.regions) {
       if (r.copy == RegionCopy::copied_in_pause || r.copy == RegionCopy::unreadable) continue;
       if (!(r.prot & PROT_READ) || r.io || r.path == "[vsyscall]") {
@@ -494,6 +496,10 @@ class Capturer {
       } else {
         r.copy = RegionCopy::live;
       }
+    }
+    if ((s_.flags & capture::kVaSpace) && !(s_.flags & capture::kVaSpaceSectionInformation)) {
+      s_.regions_without_sections = s_.regions;
+      for (Region& r : s_.regions_without_sections) r.elf.reset();
     }
   }
 

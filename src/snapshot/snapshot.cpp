@@ -71,6 +71,8 @@ const std::vector<ThreadEntry>& Snapshot::threads() const {
 }
 const std::vector<Region>& Snapshot::regions() const {
   if (!(state().flags & capture::kVaSpace)) not_captured("VA space", "kVaSpace");
+  // Module identities are section information: shown only when it was asked for.
+  if (!(state().flags & capture::kVaSpaceSectionInformation)) return state().regions_without_sections;
   return state().regions;
 }
 const std::vector<Region>& Snapshot::memory_map() const { return state().regions; }

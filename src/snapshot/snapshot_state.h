@@ -30,7 +30,10 @@ struct SnapshotState {
   MemoryMode mode = MemoryMode::auxiliary_pages;
   ProcessInfo process;
   std::vector<ThreadEntry> threads;
-  std::vector<Region> regions;           // always read; exposed only with kVaSpace
+  std::vector<Region> regions;           // always read, with module identities; exposed only with kVaSpace
+  // What regions() shows with kVaSpace but without kVaSpaceSectionInformation: the same
+  // regions without their ELF identities (empty otherwise).
+  std::vector<Region> regions_without_sections;
   std::vector<HandleEntry> handles;
   std::vector<AuxiliaryPage> aux_pages;  // sorted by address, not overlapping
   PerformanceCounters perf;

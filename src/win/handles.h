@@ -41,13 +41,9 @@ struct FileObject : HandleObject {
 
 // An HPSS: one snapdump::Snapshot handle (PssDuplicateSnapshot makes another sharing the capture).
 struct SnapshotObject : HandleObject {
-  SnapshotObject(Snapshot s, CaptureFlags requested)
-      : HandleObject(HandleKind::snapshot), snapshot(std::move(s)), requested_flags(requested) {}
+  explicit SnapshotObject(Snapshot s) : HandleObject(HandleKind::snapshot), snapshot(std::move(s)) {}
   ~SnapshotObject() override;
-  Snapshot snapshot;
-  // The PSS_CAPTURE_FLAGS the caller gave. The capture may hold more (module identities for
-  // MiniDumpWriteDump); queries and walks answer only for what was asked.
-  CaptureFlags requested_flags;
+  Snapshot snapshot;  // captured with the PSS_CAPTURE_FLAGS the caller gave (snapshot.flags())
   HANDLE va_clone_handle = nullptr;  // made on the first PSS_QUERY_VA_CLONE_INFORMATION, closed with us
 };
 

@@ -39,7 +39,7 @@ DWORD query(SnapshotObject& object, PSS_QUERY_INFORMATION_CLASS what, void* buff
     case PSS_QUERY_AUXILIARY_PAGES_INFORMATION:
       return answer(PSS_AUXILIARY_PAGES_INFORMATION{static_cast<DWORD>(s.auxiliary_pages().size())}, buffer, length);
     case PSS_QUERY_VA_SPACE_INFORMATION:
-      if (!(object.requested_flags & capture::kVaSpace)) return ERROR_NOT_FOUND;
+      if (!(object.snapshot.flags() & capture::kVaSpace)) return ERROR_NOT_FOUND;
       return answer(PSS_VA_SPACE_INFORMATION{static_cast<DWORD>(s.regions().size())}, buffer, length);
     case PSS_QUERY_HANDLE_INFORMATION:
       return answer(PSS_HANDLE_INFORMATION{static_cast<DWORD>(s.handles().size())}, buffer, length);
@@ -72,16 +72,12 @@ DWORD WINAPI PssCaptureSnapshot(HANDLE ProcessHandle, PSS_CAPTURE_FLAGS CaptureF
   // process, PssCaptureSnapshot cannot snapshot it.
   if (pid == ::getpid()) return ERROR_NOT_SUPPORTED;
   try {
+    // The engine reads module identities whatever the flags, so a dump of a snapshot captured
+    // without the VA space (the seed's flags) still has its module list, as MiniDumpWriteDump on
+    // Windows finds the modules in the clone's loader data whatever was captured.
     auto requested = static_cast<snapdump::CaptureFlags>(CaptureFlags);
-    // On Windows MiniDumpWriteDump finds a snapshot's modules in the clone's loader data,
-    // whatever was captured. Here module identities (build-ids) are read only with the VA space
-    // and its section information, so a clone capture always takes them: the seed's flags
-    // (no VA space) would otherwise give a dump without a module list. Queries and walks still
-    // answer only for the flags asked (requested_flags).
-    snapdump::CaptureFlags flags = requested;
-    if (flags & capture::kVaClone) flags |= capture::kVaSpace | capture::kVaSpaceSectionInformation;
-    Snapshot s = Snapshot::capture(pid, flags, ThreadContextFlags);
-    *SnapshotHandle = static_cast<HPSS>(register_handle(std::make_unique<SnapshotObject>(std::move(s), requested)));
+    Snapshot s = Snapshot::capture(pid, requested, ThreadContextFlags);
+    *SnapshotHandle = static_cast<HPSS>(register_handle(std::make_unique<SnapshotObject>(std::move(s))));
     return ERROR_SUCCESS;
   } catch (...) {
     return win32_error_of(std::current_exception(), Operation::capture);
@@ -111,7 +107,7 @@ DWORD WINAPI PssDuplicateSnapshot(HANDLE SourceProcessHandle, HPSS SnapshotHandl
   if (Flags & ~PSS_DUPLICATE_CLOSE_SOURCE) return ERROR_INVALID_PARAMETER;
   try {
     *TargetSnapshotHandle =
-        static_cast<HPSS>(register_handle(std::make_unique<SnapshotObject>(source->snapshot.duplicate(), source->requested_flags)));
+        static_cast<HPSS>(register_handle(std::make_unique<SnapshotObject>(source->snapshot.duplicate())));
   } catch (...) {
     return ERROR_NOT_ENOUGH_MEMORY;
   }

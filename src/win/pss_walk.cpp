@@ -26,13 +26,13 @@ DWORD walk(const std::vector<Source>& items, WalkMarkerObject& m, void* buffer, 
 DWORD walk_snapshot(const SnapshotObject& object, PSS_WALK_INFORMATION_CLASS what, WalkMarkerObject& m,
                     void* buffer, DWORD length) {
   const Snapshot& s = object.snapshot;
-  bool section_information = object.requested_flags & capture::kVaSpaceSectionInformation;
+  bool section_information = s.flags() & capture::kVaSpaceSectionInformation;
   switch (what) {
     case PSS_WALK_AUXILIARY_PAGES:
       return walk<PSS_AUXILIARY_PAGE_ENTRY>(s.auxiliary_pages(), m, buffer, length,
                                             [&](const AuxiliaryPage& p) { return auxiliary_page_entry(s, p); });
     case PSS_WALK_VA_SPACE:
-      if (!(object.requested_flags & capture::kVaSpace)) return ERROR_NOT_FOUND;
+      if (!(s.flags() & capture::kVaSpace)) return ERROR_NOT_FOUND;
       return walk<PSS_VA_SPACE_ENTRY>(s.regions(), m, buffer, length, [&](const Region& r) {
         return va_space_entry(s, r, section_information, m);
       });

@@ -7,11 +7,14 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <string>
 
 #include <gtest/gtest.h>
 
+#include "snapdump/minidump.h"
+#include "snapdump/reader.h"
 #include "snapdump/snapshot.h"
 #include "support/proc_state.h"
 #include "support/hex.h"
@@ -70,6 +73,36 @@ std::string readelf_build_id(const std::string& path) {
   }
   pclose(p);
   return id;
+}
+
+// The writer's module list does not depend on kVaSpaceSectionInformation (nor on kVaSpace):
+// a clone capture with threads only still gives every module its file's build-id, while
+// regions() shows ELF identities only when section information was asked for.
+TEST(CaptureModules, ACloneWithoutSectionInformationStillDumpsTheBuildIds) {
+  auto target = testing_support::spawn({"--libs"});
+  Snapshot snap = Snapshot::capture(target->pid(), capture::kThreads | capture::kThreadContext | capture::kVaClone);
+  EXPECT_THROW(snap.regions(), Error);  // no kVaSpace: not captured
+  std::string path = snapdump::testing::temp_dump_path("modules-no-section-info");
+  write_minidump(snap, path, {});
+  auto modules = reader::Minidump::open(path).modules();
+  std::filesystem::remove(path);
+  int checked = 0;
+  bool exe = false;
+  for (const auto& m : modules) {
+    exe |= m.name == snapdump::testing::target_path();
+    if (m.name.empty() || m.name[0] != '/') continue;
+    std::string expected = readelf_build_id(m.name);
+    if (expected.empty()) continue;
+    EXPECT_EQ(snapdump::testing::to_hex(m.build_id), expected) << m.name;
+    ++checked;
+  }
+  EXPECT_TRUE(exe);
+  EXPECT_GE(checked, 3);  // the target, its plugin, libc at least
+
+  Snapshot va = Snapshot::capture(target->pid(), capture::kVaSpace);
+  EXPECT_TRUE(std::none_of(va.regions().begin(), va.regions().end(), [](const Region& r) { return r.elf.has_value(); }));
+  EXPECT_TRUE(std::any_of(va.memory_map().begin(), va.memory_map().end(),
+                          [](const Region& r) { return r.elf.has_value(); }));
 }
 
 class CaptureTest : public ::testing::TestWithParam<bool> {};

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -109,6 +110,31 @@ TEST(Errors, NoSuchProcess) {
     EXPECT_EQ(e.code(), Errc::no_such_process);
     EXPECT_NE(std::string(e.what()).find(std::to_string(child)), std::string::npos) << e.what();
   }
+}
+
+TEST(Errors, OwnProcessIsNotSupportedAndSaysWhatToDo) {
+  // This process, and one of its other threads (a TID of this thread group).
+  std::atomic<bool> stop{false};
+  std::atomic<pid_t> live{0};
+  std::thread running([&] {
+    live = gettid();
+    while (!stop) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  });
+  while (live == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  for (pid_t pid : {getpid(), live.load()}) {
+    try {
+      Snapshot::capture(pid, capture::kThreads | capture::kVaClone);
+      ADD_FAILURE() << "capturing this process (" << pid << ") succeeded";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), Errc::not_supported) << e.what();
+      std::string what = e.what();
+      EXPECT_NE(what.find("cannot ptrace itself"), std::string::npos) << what;
+      EXPECT_NE(what.find("helper"), std::string::npos) << what;
+      EXPECT_NE(what.find("MiniDumpWriteDump(GetCurrentProcess()"), std::string::npos) << what;
+    }
+  }
+  stop = true;
+  running.join();
 }
 
 TEST(Errors, AnotherTracerIsNamed) {

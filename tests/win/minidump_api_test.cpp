@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,15 @@ struct Answers {
   std::vector<std::wstring> module_paths;  // ModuleCallback FullPath of each module
   bool kernel = false;        // WriteKernelMinidumpCallback: return a Handle
   HRESULT kernel_status = S_OK;  // what KernelMinidumpStatusCallback reported
+  bool vm = false;            // VmStartCallback: S_FALSE (also when redact is set)
+  HRESULT read_failure = E_FAIL;  // ReadMemoryFailureCallback: the Status answered
+  std::vector<MINIDUMP_READ_MEMORY_FAILURE_CALLBACK> read_failures;  // each one reported
+  ULONG64 query_base = 0;     // VmQueryCallback: for this address answer query_protect, one page
+  ULONG query_protect = 0;
+  ULONG64 fill_base = 0;      // VmPreReadCallback: at this address fill fill_bytes bytes with 0xAB
+  ULONG fill_bytes = 0;
+  ULONG secondary = 0;        // SecondaryFlagsCallback: the flags answered
+  ULONG secondary_in = ~0u;   // what SecondaryFlagsCallback was given
 };
 
 BOOL CALLBACK callback(PVOID param, PMINIDUMP_CALLBACK_INPUT in, PMINIDUMP_CALLBACK_OUTPUT out) {
@@ -87,9 +97,34 @@ BOOL CALLBACK callback(PVOID param, PMINIDUMP_CALLBACK_INPUT in, PMINIDUMP_CALLB
       out->Status = S_OK;
       break;
     case VmStartCallback:
-      if (!a->redact.empty()) out->Status = S_FALSE;
+      if (!a->redact.empty() || a->vm) out->Status = S_FALSE;
+      break;
+    case ReadMemoryFailureCallback:
+      a->read_failures.push_back(in->ReadMemoryFailure);
+      out->Status = a->read_failure;
+      break;
+    case VmQueryCallback:
+      if (in->VmQuery.Offset != a->query_base) break;  // VmQueryStatus stays E_NOTIMPL
+      out->VmQueryStatus = S_OK;
+      out->VmQueryResult = MINIDUMP_MEMORY_INFO{};
+      out->VmQueryResult.BaseAddress = out->VmQueryResult.AllocationBase = a->query_base;
+      out->VmQueryResult.AllocationProtect = out->VmQueryResult.Protect = a->query_protect;
+      out->VmQueryResult.RegionSize = 4096;
+      out->VmQueryResult.State = MEM_COMMIT;
+      out->VmQueryResult.Type = MEM_PRIVATE;
+      break;
+    case VmPreReadCallback:
+      if (in->VmPreRead.Offset != a->fill_base) break;
+      std::memset(in->VmPreRead.Buffer, 0xAB, std::min(a->fill_bytes, in->VmPreRead.Size));
+      out->VmReadStatus = S_OK;
+      out->VmReadBytesCompleted = std::min(a->fill_bytes, in->VmPreRead.Size);
+      break;
+    case SecondaryFlagsCallback:
+      a->secondary_in = in->SecondaryFlags;
+      out->SecondaryFlags = a->secondary;
       break;
     case VmPostReadCallback: {
+      if (a->redact.empty()) break;
       auto* bytes = static_cast<char*>(in->VmPostRead.Buffer);
       auto* end = bytes + in->VmPostRead.Completed;
       for (char* at = bytes; (at = std::search(at, end, a->redact.begin(), a->redact.end())) != end;)
@@ -111,14 +146,17 @@ bool contains(const std::vector<uint8_t>& haystack, const std::string& needle) {
 
 // A target, its snapshot (HPSS as the seed captures it) and an output file.
 struct Fixture {
-  std::unique_ptr<TargetProcess> target = TargetProcess::spawn({"--threads", "3", "--heap-mib", "2"});
-  HANDLE process = OpenProcess(PROCESS_ALL_ACCESS, FALSE, static_cast<DWORD>(target->pid()));
+  std::unique_ptr<TargetProcess> target;
+  HANDLE process;
   HPSS snapshot = nullptr;
   std::string path = snapdump::testing::temp_dump_path("win-api");
   HANDLE file = CreateFileA(path.c_str(), GENERIC_WRITE, 0, nullptr, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
-  explicit Fixture(DWORD flags = PSS_CAPTURE_VA_CLONE | PSS_CAPTURE_THREADS | PSS_CAPTURE_THREAD_CONTEXT |
+  explicit Fixture(const std::vector<std::string>& args = {"--threads", "3", "--heap-mib", "2"},
+                   DWORD flags = PSS_CAPTURE_VA_CLONE | PSS_CAPTURE_THREADS | PSS_CAPTURE_THREAD_CONTEXT |
                                  PSS_CAPTURE_VA_SPACE | PSS_CAPTURE_VA_SPACE_SECTION_INFORMATION |
-                                 PSS_CAPTURE_HANDLES) {
+                                 PSS_CAPTURE_HANDLES)
+      : target(TargetProcess::spawn(args)),
+        process(OpenProcess(PROCESS_ALL_ACCESS, FALSE, static_cast<DWORD>(target->pid()))) {
     EXPECT_EQ(PssCaptureSnapshot(process, static_cast<PSS_CAPTURE_FLAGS>(flags), CONTEXT_ALL, &snapshot),
               DWORD{ERROR_SUCCESS});
     EXPECT_NE(file, INVALID_HANDLE_VALUE);
@@ -133,6 +171,22 @@ struct Fixture {
     MINIDUMP_CALLBACK_INFORMATION info{callback, &answers};
     return MiniDumpWriteDump(answers.snapshot ? snapshot : process, static_cast<DWORD>(target->pid()),
                              to ? to : file, type, nullptr, nullptr, &info);
+  }
+  // A dump into a new file (the fixture's file is left past an earlier dump: as on Windows, a
+  // dump is written at the file's current position). Its reader, or nullopt when
+  // MiniDumpWriteDump failed (the last error says why). The file is removed; the mapping stays.
+  std::optional<snapdump::reader::Minidump> dump_to_new_file(MINIDUMP_TYPE type, Answers& answers) {
+    std::string second = path + ".2";
+    HANDLE to = CreateFileA(second.c_str(), GENERIC_WRITE, 0, nullptr, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
+    EXPECT_NE(to, INVALID_HANDLE_VALUE);
+    BOOL ok = dump(type, answers, to);
+    DWORD error = GetLastError();
+    CloseHandle(to);
+    std::optional<snapdump::reader::Minidump> d;
+    if (ok) d = snapdump::reader::Minidump::open(second);
+    std::filesystem::remove(second);
+    SetLastError(error);
+    return d;
   }
   DWORD tid(size_t i) const { return target->report()["threads"][i]["tid"].get<DWORD>(); }
   // Every task of the target (the report lists its worker threads, not all of them).
@@ -179,14 +233,9 @@ TEST(MiniDumpApi, MemoryCallbackAddsARangeAndIncludeModuleExcludes) {
   a.add_base = address;
   a.add_size = static_cast<ULONG>(text.size());
   a.exclude_module = it->base;
-  // A second file: the first handle's position is past the first dump (as on Windows, a dump
-  // is written at the file's current position).
-  std::string second = f.path + ".2";
-  HANDLE file = CreateFileA(second.c_str(), GENERIC_WRITE, 0, nullptr, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
-  ASSERT_TRUE(f.dump(MiniDumpNormal, a, file)) << std::hex << GetLastError();
-  CloseHandle(file);
-  auto d = snapdump::reader::Minidump::open(second);
-  std::filesystem::remove(second);
+  auto dumped = f.dump_to_new_file(MiniDumpNormal, a);
+  ASSERT_TRUE(dumped.has_value()) << std::hex << GetLastError();
+  const auto& d = *dumped;
   std::string got(text.size(), '\0');
   ASSERT_EQ(d.read_memory(address, std::span<uint8_t>(reinterpret_cast<uint8_t*>(got.data()), got.size())),
             got.size());
@@ -416,6 +465,159 @@ TEST(MiniDumpApi, TheCallingProcessDumpsItself) {
   ASSERT_EQ(client.exceptions().size(), 1u);
   EXPECT_EQ(client.exceptions()[0].code, 7u);
   std::filesystem::remove(path);
+}
+
+}  // namespace
+
+namespace {
+
+using snapdump::testing::parse_address;
+
+size_t count_of(const Answers& a, ULONG type) {
+  return static_cast<size_t>(std::count(a.types.begin(), a.types.end(), type));
+}
+
+TEST(MiniDumpApi, ReadMemoryFailureSkipsTheRangeOrFailsTheDump) {
+  // A mapping that runs two pages past its file's end: a full dump's read fails there.
+  Fixture f({"--threads", "1", "--truncated-mapping"});
+  const auto& m = f.target->report()["mappings"][0];
+  ASSERT_EQ(m["kind"], "truncated_file");
+  uint64_t start = parse_address(m["start"]);
+  uint64_t size = m["size"].get<uint64_t>();
+  uint64_t readable = m["readable"].get<uint64_t>();
+  Answers skip;
+  skip.read_failure = S_OK;  // leave the bytes out and go on
+  ASSERT_TRUE(f.dump(MiniDumpWithFullMemory, skip)) << std::hex << GetLastError();
+  ASSERT_EQ(skip.read_failures.size(), 1u);
+  EXPECT_EQ(skip.read_failures[0].Offset, start + readable);
+  EXPECT_GT(skip.read_failures[0].Bytes, 0u);
+  EXPECT_LE(skip.read_failures[0].Bytes, size - readable);
+  EXPECT_TRUE(FAILED(skip.read_failures[0].FailureStatus));
+  auto d = snapdump::reader::Minidump::open(f.path);
+  EXPECT_TRUE(d.problems().empty());
+  std::vector<uint8_t> bytes(size);
+  EXPECT_EQ(d.read_memory(start, bytes), readable);  // the readable page is kept, the tail left out
+  EXPECT_EQ(bytes[0], 0x5C);
+  for (const auto& r : d.memory()) {
+    EXPECT_FALSE(r.address < start + size && r.address + r.bytes.size() > start + readable)
+        << std::hex << r.address << " holds bytes of the unreadable tail";
+  }
+
+  // Any other answer fails the dump: FALSE, an HRESULT, and no dump in the file.
+  std::string second = f.path + ".2";
+  HANDLE file = CreateFileA(second.c_str(), GENERIC_WRITE, 0, nullptr, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
+  Answers refuse;
+  refuse.read_failure = E_FAIL;
+  SetLastError(0);
+  EXPECT_FALSE(f.dump(MiniDumpWithFullMemory, refuse, file));
+  HRESULT error = static_cast<HRESULT>(GetLastError());
+  EXPECT_TRUE(FAILED(error)) << std::hex << error;
+  EXPECT_EQ(error, HRESULT_FROM_WIN32(ERROR_WRITE_FAULT)) << std::hex << error;
+  EXPECT_EQ(refuse.read_failures.size(), 1u);
+  EXPECT_EQ(count_of(refuse, IoFinishCallback), 0u);
+  CloseHandle(file);
+  EXPECT_EQ(std::filesystem::file_size(second), 0u);  // truncated back to where the dump began
+  std::filesystem::remove(second);
+}
+
+TEST(MiniDumpApi, VmQueryAnswerIsTheMemoryInfoOfItsRegion) {
+  Fixture f;
+  uint64_t heap = parse_address(f.target->report()["heap"]["addr"]);
+  // The heap's region as the dump describes it without callbacks.
+  Answers plain;
+  ASSERT_TRUE(f.dump(MiniDumpWithFullMemoryInfo, plain)) << std::hex << GetLastError();
+  EXPECT_EQ(count_of(plain, VmQueryCallback), 0u);  // VmStart not accepted: never asked
+  auto before = snapdump::reader::Minidump::open(f.path).memory_info();
+  auto region = std::find_if(before.begin(), before.end(),
+                             [&](const auto& i) { return i.base <= heap && heap < i.base + i.size; });
+  ASSERT_NE(region, before.end());
+  ASSERT_EQ(region->protect, ULONG{PAGE_READWRITE});
+  ASSERT_GT(region->size, 4096u);
+
+  Answers a;
+  a.vm = true;
+  a.query_base = region->base;
+  a.query_protect = PAGE_READONLY;
+  auto d = f.dump_to_new_file(MiniDumpWithFullMemoryInfo, a);
+  ASSERT_TRUE(d.has_value()) << std::hex << GetLastError();
+  EXPECT_EQ(count_of(a, VmQueryCallback), before.size());  // once per region
+  auto infos = d->memory_info();
+  auto it = std::find_if(infos.begin(), infos.end(), [&](const auto& i) { return i.base == region->base; });
+  ASSERT_NE(it, infos.end());
+  EXPECT_EQ(it->protect, ULONG{PAGE_READONLY});
+  EXPECT_EQ(it->allocation_protect, ULONG{PAGE_READONLY});
+  EXPECT_EQ(it->size, 4096u);
+  EXPECT_EQ(it->type, ULONG{MEM_PRIVATE});
+  // The regions the callback did not answer keep the snapshot's description.
+  for (const auto& i : before) {
+    if (i.base == region->base) continue;
+    auto same = std::find_if(infos.begin(), infos.end(), [&](const auto& j) { return j.base == i.base; });
+    ASSERT_NE(same, infos.end()) << std::hex << i.base;
+    EXPECT_EQ(same->protect, i.protect) << std::hex << i.base;
+    EXPECT_EQ(same->size, i.size) << std::hex << i.base;
+  }
+}
+
+TEST(MiniDumpApi, VmPreReadSuppliesTheBytesItCompletes) {
+  Fixture f;
+  uint64_t heap = parse_address(f.target->report()["heap"]["addr"]);
+  Answers a;
+  a.vm = true;
+  a.add_base = heap;  // MemoryCallback adds 64 heap bytes: a read the writer makes at `heap`
+  a.add_size = 64;
+  a.fill_base = heap;
+  a.fill_bytes = 32;  // the callback completes the first half; the writer reads the rest
+  ASSERT_TRUE(f.dump(MiniDumpNormal, a)) << std::hex << GetLastError();
+  EXPECT_GT(count_of(a, VmPreReadCallback), 0u);
+  auto d = snapdump::reader::Minidump::open(f.path);
+  std::vector<uint8_t> got(64);
+  ASSERT_EQ(d.read_memory(heap, got), got.size());
+  EXPECT_TRUE(std::all_of(got.begin(), got.begin() + 32, [](uint8_t b) { return b == 0xAB; }));
+  for (uint64_t offset = 32; offset < 64; offset += 8) {
+    uint64_t word = 0;
+    std::memcpy(&word, got.data() + offset, 8);
+    EXPECT_EQ(word, snapdump::testing::expected_heap_word(offset)) << offset;
+  }
+}
+
+TEST(MiniDumpApi, SecondaryFlagsWithoutPowerInfoDropsTheProcessorPowerFields) {
+  Fixture f;
+  Answers plain;
+  ASSERT_TRUE(f.dump(MiniDumpNormal, plain)) << std::hex << GetLastError();
+  EXPECT_EQ(plain.secondary_in, 0u);
+  auto misc = snapdump::reader::Minidump::open(f.path).misc_info();
+  ASSERT_TRUE(misc.has_value());
+  EXPECT_TRUE(misc->flags1 & MINIDUMP_MISC1_PROCESSOR_POWER_INFO);
+
+  Answers a;
+  a.secondary = MiniSecondaryWithoutPowerInfo;
+  auto d = f.dump_to_new_file(MiniDumpNormal, a);
+  ASSERT_TRUE(d.has_value()) << std::hex << GetLastError();
+  auto without = d->misc_info();
+  ASSERT_TRUE(without.has_value());
+  EXPECT_FALSE(without->flags1 & MINIDUMP_MISC1_PROCESSOR_POWER_INFO);
+  EXPECT_EQ(without->flags1 & ~ULONG{MINIDUMP_MISC1_PROCESSOR_POWER_INFO}, misc->flags1 & ~ULONG{MINIDUMP_MISC1_PROCESSOR_POWER_INFO});
+
+  // A flag MINIDUMP_SECONDARY_FLAGS does not have fails the dump.
+  Answers bad;
+  bad.secondary = 0x80;
+  SetLastError(0);
+  EXPECT_FALSE(f.dump_to_new_file(MiniDumpNormal, bad).has_value());
+  EXPECT_EQ(static_cast<HRESULT>(GetLastError()), HRESULT_FROM_WIN32(ERROR_INVALID_PARAMETER)) << std::hex
+                                                                                              << GetLastError();
+}
+
+TEST(MiniDumpApi, ThreadExCallbackIsNeverSent) {
+  Fixture f;
+  for (MINIDUMP_TYPE type : {MiniDumpNormal, MiniDumpWithFullMemory,
+                             static_cast<MINIDUMP_TYPE>(MiniDumpWithThreadInfo | MiniDumpWithProcessThreadData)}) {
+    Answers a;
+    auto d = f.dump_to_new_file(type, a);
+    ASSERT_TRUE(d.has_value()) << std::hex << GetLastError();
+    EXPECT_EQ(count_of(a, ThreadExCallback), 0u) << type;
+    // x86-64 has no backing store: every thread comes through ThreadCallback instead.
+    EXPECT_EQ(count_of(a, ThreadCallback), d->threads().size()) << type;
+  }
 }
 
 }  // namespace
