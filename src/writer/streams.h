@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "snapdump/format/structs.h"
@@ -31,6 +32,18 @@ struct WriteContext {
 };
 
 format::ContextAmd64 to_context(const ThreadEntry& thread);
+
+// MINIDUMP_THREAD_INFO.StartAddress of each thread (thread_start.cpp); 0 when unknown.
+class ThreadStarts {
+ public:
+  explicit ThreadStarts(WriteContext& ctx);
+  uint64_t start_of(const ThreadEntry& thread) const;
+
+ private:
+  WriteContext& ctx_;
+  uint64_t entry_ = 0;
+  std::optional<uint32_t> field_offset_;
+};
 
 void write_system_info(WriteContext& ctx);
 void write_misc_info(WriteContext& ctx);

@@ -191,3 +191,44 @@ TEST(MinidumpRoundTrip, HandleDataNamesEveryFd) {
 
 }  // namespace
 }  // namespace snapdump
+
+namespace snapdump {
+namespace {
+
+// ThreadInfoList's StartAddress: the start routine each thread was created with (glibc keeps it
+// in the thread's control block), and the program's entry point for the main thread.
+TEST(MinidumpRoundTrip, ThreadInfoHoldsEachThreadsStartRoutine) {
+  auto target = TargetProcess::spawn({"--threads", "6"});
+  Snapshot snap = Snapshot::capture(target->pid(), capture_flags_for(dump::kWithThreadInfo) | capture::kVaClone);
+  std::string path = dump_path("thread_start");
+  DumpOptions options;
+  options.type = dump::kWithThreadInfo;
+  write_minidump(snap, path, options);
+  auto d = reader::Minidump::open(path);
+  auto threads = d.threads();
+  const auto& report = target->report();
+  int checked = 0;
+  for (const auto& rt : report["threads"]) {
+    auto it = std::find_if(threads.begin(), threads.end(), [&](const auto& t) { return t.tid == rt["tid"].get<uint32_t>(); });
+    ASSERT_NE(it, threads.end());
+    ASSERT_TRUE(it->info.has_value());
+    std::string fn = rt["function"].get<std::string>();
+    if (fn == "main") {
+      auto modules = d.modules();
+      auto exe = std::find_if(modules.begin(), modules.end(), [&](const auto& m) {
+        return m.base <= it->info->start_address && it->info->start_address < m.base + m.size;
+      });
+      ASSERT_NE(exe, modules.end()) << "the main thread starts in no module";
+      EXPECT_NE(exe->name.find("snapdump_target"), std::string::npos) << exe->name;
+      continue;
+    }
+    uint64_t expected = snapdump::testing::parse_address(report["functions"][fn]);
+    EXPECT_EQ(it->info->start_address, expected) << rt["name"] << " (" << fn << ")";
+    ++checked;
+  }
+  EXPECT_GE(checked, 6);
+  std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace snapdump
