@@ -42,17 +42,6 @@ std::string read_c_string(WriteContext& ctx, uint64_t address) {
   return out;
 }
 
-uint64_t auxv_value(const std::string& auxv, uint64_t type) {
-  for (size_t at = 0; at + 16 <= auxv.size(); at += 16) {
-    uint64_t t, v;
-    std::memcpy(&t, auxv.data() + at, 8);
-    std::memcpy(&v, auxv.data() + at + 8, 8);
-    if (t == type) return v;
-    if (t == AT_NULL) break;
-  }
-  return 0;
-}
-
 struct Dynamic {
   uint64_t address = 0;
   std::vector<Elf64_Dyn> entries;
@@ -122,6 +111,17 @@ void write_dso_debug(WriteContext& ctx) {
   ctx.builder.append(dynamic->entries.data(), dynamic->entries.size() * sizeof(Elf64_Dyn), 1);
   ctx.builder.add_stream(format::StreamType::LinuxDsoDebug, rva,
                          static_cast<uint32_t>(sizeof d + dynamic->entries.size() * sizeof(Elf64_Dyn)));
+}
+
+uint64_t auxv_value(const std::string& auxv, uint64_t type) {
+  for (size_t at = 0; at + 16 <= auxv.size(); at += 16) {
+    uint64_t t, v;
+    std::memcpy(&t, auxv.data() + at, 8);
+    std::memcpy(&v, auxv.data() + at + 8, 8);
+    if (t == type) return v;
+    if (t == AT_NULL) break;
+  }
+  return 0;
 }
 
 }  // namespace snapdump::writer

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "snapdump/format/structs.h"
@@ -32,6 +33,9 @@ struct WriteContext {
 };
 
 format::ContextAmd64 to_context(const ThreadEntry& thread);
+
+// The value of auxv entry `type` (AT_ENTRY, AT_PHDR, ...) in raw /proc/PID/auxv bytes, 0 if absent.
+uint64_t auxv_value(const std::string& auxv, uint64_t type);
 
 // MINIDUMP_THREAD_INFO.StartAddress of each thread (thread_start.cpp); 0 when unknown.
 class ThreadStarts {

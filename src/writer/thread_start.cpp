@@ -15,17 +15,6 @@
 namespace snapdump::writer {
 namespace {
 
-uint64_t auxv_entry(const std::string& auxv) {
-  for (size_t at = 0; at + 16 <= auxv.size(); at += 16) {
-    uint64_t type, value;
-    std::memcpy(&type, auxv.data() + at, 8);
-    std::memcpy(&value, auxv.data() + at + 8, 8);
-    if (type == AT_ENTRY) return value;
-    if (type == AT_NULL) break;
-  }
-  return 0;
-}
-
 bool ends_with(const std::string& s, const char* tail) {
   size_t n = std::strlen(tail);
   return s.size() >= n && s.compare(s.size() - n, n, tail) == 0;
@@ -34,7 +23,7 @@ bool ends_with(const std::string& s, const char* tail) {
 }  // namespace
 
 ThreadStarts::ThreadStarts(WriteContext& ctx) : ctx_(ctx) {
-  entry_ = auxv_entry(ctx.snapshot.process().auxv_raw);
+  entry_ = auxv_value(ctx.snapshot.process().auxv_raw, AT_ENTRY);
   for (const Region& r : ctx.snapshot.memory_map()) {
     // glibc 2.34 and later: libc.so.6; before, the descriptor lived in libpthread.so.0.
     if (!r.elf || r.path.empty() || !(ends_with(r.path, "/libc.so.6") || ends_with(r.path, "/libpthread.so.0"))) continue;
