@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -130,6 +131,27 @@ TEST(Cli, ErrorsNameTheCauseWithTheirExitCodes) {
   EXPECT_EQ(bad_dump.exit_code, 1);
   EXPECT_NE(bad_dump.err.find("not a minidump"), std::string::npos) << bad_dump.err;
   std::filesystem::remove(corrupt);
+
+  // A dump cut short: what can be read is shown, the problems are listed, and the exit code
+  // says the file is not whole.
+  std::string whole = temp_file("whole.dmp"), cut = temp_file("cut.dmp");
+  ASSERT_EQ(cli({"dump", std::to_string(target->pid()), "-o", whole}).exit_code, 0);
+  {
+    std::ifstream in(whole, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::ofstream(cut, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  }
+  auto truncated = cli({"inspect", cut});
+  EXPECT_EQ(truncated.exit_code, 1);
+  EXPECT_NE(truncated.out.find("Problems ("), std::string::npos) << truncated.out;
+  EXPECT_NE(truncated.out.find("outside the file"), std::string::npos) << truncated.out;
+  EXPECT_NE(truncated.err.find("truncated or corrupt"), std::string::npos) << truncated.err;
+  auto truncated_json = cli({"inspect", cut, "--json"});
+  EXPECT_EQ(truncated_json.exit_code, 1);
+  EXPECT_FALSE(nlohmann::json::parse(truncated_json.out)["problems"].empty());
+  EXPECT_EQ(cli({"inspect", whole}).exit_code, 0);
+  std::filesystem::remove(whole);
+  std::filesystem::remove(cut);
 
   auto help = cli({"dump", "--help"});
   EXPECT_EQ(help.exit_code, 0);

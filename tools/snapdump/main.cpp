@@ -118,6 +118,13 @@ int main(int argc, char** argv) {
       } else {
         snapdump::cli::print_dump(stdout, dump);
       }
+      // What could be read is shown; a dump with problems is still a failed read for scripts.
+      if (!dump.problems().empty()) {
+        std::fflush(stdout);
+        fmt::print(stderr, "snapdump: {}: {} problem{} (listed with the output): the dump is truncated or corrupt\n",
+                   inspect_file, dump.problems().size(), dump.problems().size() == 1 ? "" : "s");
+        return 1;
+      }
       return 0;
     }
     if (*app.get_subcommand("dump")) return snapdump::cli::run_dump(dump_args);
