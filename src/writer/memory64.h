@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -18,6 +19,9 @@ struct Memory64Plan {
   struct Entry {
     uint64_t start = 0, end = 0;  // as IncludeVmRegionCallback's first answer left it
     VmRegionInfo info;
+    // Anonymous private memory: the runs whose pages exist (present or swapped); only those are
+    // written. Unset: the whole region.
+    std::optional<std::vector<std::pair<uint64_t, uint64_t>>> populated;
   };
   std::vector<Entry> regions;
   bool ask = true;  // IncludeVmRegionCallback still wants to be called

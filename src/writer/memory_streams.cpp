@@ -153,12 +153,21 @@ Memory64Plan reserve_memory64(WriteContext& ctx) {
       continue;
     }
     uint64_t start = info.base, end = info.base + info.size;
-    if (ask_vm_region(ctx, plan, info, start, end)) plan.regions.push_back({start, end, info});
+    if (!ask_vm_region(ctx, plan, info, start, end)) continue;
+    Memory64Plan::Entry entry{start, end, info, std::nullopt};
+    // Untouched anonymous pages are reserved, not committed, in Windows' words: a full dump has
+    // none of them (a thread's 8 MiB stack is mostly such pages, an ASan shadow terabytes).
+    // Regions copied during the pause have their bytes in the snapshot, whatever the clone has.
+    const Region& r = map[i];
+    if (r.inode == 0 && !r.shared && r.copy != RegionCopy::copied_in_pause) entry.populated = ctx.snapshot.populated(start, end);
+    plan.regions.push_back(std::move(entry));
   }
   // MiniDumpScanInaccessiblePartialPages may split a region at each unreadable page: room for
   // that many more descriptors (beyond it, the rest of such a region is left out).
   bool scan = ctx.options.type & dump::kScanInaccessiblePartialPages;
-  plan.slots = static_cast<uint32_t>(plan.regions.size() + (scan ? 4096 : 0));
+  size_t pieces = 0;
+  for (const Memory64Plan::Entry& e : plan.regions) pieces += e.populated ? e.populated->size() : 1;
+  plan.slots = static_cast<uint32_t>(pieces + (scan ? 4096 : 0));
   size_t size = sizeof(format::Memory64ListHeader) + plan.slots * sizeof(format::MemoryDescriptor64);
   plan.rva = ctx.builder.reserve(size, 8);
   ctx.builder.add_stream(format::StreamType::Memory64List, plan.rva, static_cast<uint32_t>(size));
@@ -176,9 +185,9 @@ uint32_t stream_memory64(WriteContext& ctx, Sink& sink, Memory64Plan& plan) {
   uint64_t base = sink.size();
   uint64_t since_cancel = 0;
   plan.ask = true;  // the second call per region
-  for (Memory64Plan::Entry& e : plan.regions) {
-    uint64_t start = e.start, end = e.end;
-    if (!ask_vm_region(ctx, plan, e.info, start, end)) continue;
+  // One piece of a region: read and appended chunk by chunk; a region that turns out partly
+  // unreadable is cut at the first unreadable byte (or, scanning partial pages, resumes after it).
+  auto write_piece = [&](uint64_t start, uint64_t end) {
     uint64_t at = start, run = start;
     while (at < end && descriptors.size() < plan.slots) {
       size_t want = static_cast<size_t>(std::min<uint64_t>(chunk.size(), end - at));
@@ -203,6 +212,17 @@ uint32_t stream_memory64(WriteContext& ctx, Sink& sink, Memory64Plan& plan) {
     if (at > run && descriptors.size() < plan.slots) {
       descriptors.push_back({run, at - run});
       ctx.memory_bytes += at - run;
+    }
+  };
+  for (Memory64Plan::Entry& e : plan.regions) {
+    uint64_t start = e.start, end = e.end;
+    if (!ask_vm_region(ctx, plan, e.info, start, end)) continue;
+    if (!e.populated) {
+      write_piece(start, end);
+    } else {
+      for (const auto& [lo, hi] : *e.populated) {
+        if (std::max(lo, start) < std::min(hi, end)) write_piece(std::max(lo, start), std::min(hi, end));
+      }
     }
     ctx.steering.check_cancel("writing full memory");
   }

@@ -109,6 +109,26 @@ TEST_F(DumpTypeFlags, PrivateReadWriteAndWriteCopyPickTheirRegions) {
   EXPECT_FALSE(holds(wc, region_named("private_anon").start, 1));
 }
 
+TEST_F(DumpTypeFlags, FullMemoryLeavesOutPagesNeverTouched) {
+  auto full = dump(dump::kWithFullMemory);
+  // Every page the target wrote is there: its .data marker and the filled private mapping...
+  EXPECT_TRUE(holds_text(full, marker("data_marker"), marker_text("data_marker")));
+  for (const auto& m : target_->report()["mappings"]) {
+    if (m["kind"] == "private_anon") {
+      EXPECT_TRUE(holds(full, parse_address(m["start"]), parse_address(m["size"])));
+    }
+  }
+  // ...and none of the anonymous pages nobody touched, which Windows would call reserved.
+  size_t checked = 0;
+  for (const ThreadEntry& t : snap_->threads()) {
+    if (t.capture != ThreadCapture::stopped || t.stack_base - t.stack_limit < (64u << 10)) continue;
+    EXPECT_TRUE(holds(full, t.regs.rsp, 64)) << t.tid;
+    EXPECT_FALSE(holds(full, t.stack_limit, 1)) << "the deepest page of thread " << t.tid << "'s stack was never used";
+    ++checked;
+  }
+  EXPECT_GE(checked, 2u);
+}
+
 TEST_F(DumpTypeFlags, PrivateReadWriteLeavesOutPagesNeverTouched) {
   // A thread's stack is a private read-write mapping of which a few pages were ever
   // used: only those exist (present or swapped), the way Windows commits only what is used.
