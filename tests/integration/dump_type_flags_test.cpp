@@ -55,6 +55,19 @@ class DumpTypeFlags : public ::testing::Test {
     std::vector<uint8_t> bytes(size);
     return d.read_memory(address, bytes) == size;
   }
+  // A thread's stack is a private read-write mapping of which a few pages were ever used: only
+  // those exist (present or swapped), the way Windows commits only what is used. The dump has the
+  // stack in use and not the deepest page.
+  static void expect_only_used_stack_pages(const reader::Minidump& d, const Snapshot& snap) {
+    size_t checked = 0;
+    for (const ThreadEntry& t : snap.threads()) {
+      if (t.capture != ThreadCapture::stopped || t.stack_base - t.stack_limit < (64u << 10)) continue;
+      EXPECT_TRUE(holds(d, t.regs.rsp, 64)) << t.tid;
+      EXPECT_FALSE(holds(d, t.stack_limit, 1)) << "the deepest page of thread " << t.tid << "'s stack was never used";
+      ++checked;
+    }
+    EXPECT_GE(checked, 2u);
+  }
   static bool holds_text(const reader::Minidump& d, uint64_t address, const std::string& text) {
     std::vector<uint8_t> got(text.size());
     return d.read_memory(address, got) == got.size() && std::memcmp(got.data(), text.data(), text.size()) == 0;
@@ -119,28 +132,11 @@ TEST_F(DumpTypeFlags, FullMemoryLeavesOutPagesNeverTouched) {
     }
   }
   // ...and none of the anonymous pages nobody touched, which Windows would call reserved.
-  size_t checked = 0;
-  for (const ThreadEntry& t : snap_->threads()) {
-    if (t.capture != ThreadCapture::stopped || t.stack_base - t.stack_limit < (64u << 10)) continue;
-    EXPECT_TRUE(holds(full, t.regs.rsp, 64)) << t.tid;
-    EXPECT_FALSE(holds(full, t.stack_limit, 1)) << "the deepest page of thread " << t.tid << "'s stack was never used";
-    ++checked;
-  }
-  EXPECT_GE(checked, 2u);
+  expect_only_used_stack_pages(full, *snap_);
 }
 
 TEST_F(DumpTypeFlags, PrivateReadWriteLeavesOutPagesNeverTouched) {
-  // A thread's stack is a private read-write mapping of which a few pages were ever
-  // used: only those exist (present or swapped), the way Windows commits only what is used.
-  auto rw = dump(dump::kWithPrivateReadWriteMemory);
-  size_t checked = 0;
-  for (const ThreadEntry& t : snap_->threads()) {
-    if (t.capture != ThreadCapture::stopped || t.stack_base - t.stack_limit < (64u << 10)) continue;
-    EXPECT_TRUE(holds(rw, t.regs.rsp, 64)) << t.tid;
-    EXPECT_FALSE(holds(rw, t.stack_limit, 1)) << "the deepest page of thread " << t.tid << "'s stack was never used";
-    ++checked;
-  }
-  EXPECT_GE(checked, 2u);
+  expect_only_used_stack_pages(dump(dump::kWithPrivateReadWriteMemory), *snap_);
 }
 
 TEST_F(DumpTypeFlags, IndirectlyReferencedMemoryHoldsWhatAStackLocalPointsAt) {
