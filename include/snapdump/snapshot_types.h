@@ -107,6 +107,9 @@ struct ThreadEntry {
   long syscall_number = -2;
   std::array<uint64_t, 6> syscall_args{};
   uint64_t stack_base = 0, stack_limit = 0;  // the mapping holding rsp: [limit, base)
+  // Where the thread began (MINIDUMP_THREAD_INFO.StartAddress, PSS Win32StartAddress): the
+  // program's entry point for the main thread, glibc's start routine for the others; 0 unknown.
+  uint64_t start_address = 0;
   uint64_t create_time_unix_ns = 0;
   uint64_t user_time_ns = 0, kernel_time_ns = 0;
   int priority = 0, nice = 0;

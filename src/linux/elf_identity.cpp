@@ -14,6 +14,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <string_view>
 #include <tuple>
 
 #include <fmt/core.h>
@@ -227,11 +228,67 @@ void attach_vdso_identity(pid_t pid, Region& vdso) {
   vdso.type = RegionType::image;
 }
 
+// The file mapped at `head`, or -1. map_files opens the very file that is mapped (even deleted,
+// or in another mount namespace) but needs CAP_SYS_ADMIN on older kernels; the paths are
+// fallbacks.
+int open_mapped_file(pid_t pid, const Region& head, struct stat& st) {
+  int fd = open_regular(fmt::format("/proc/{}/map_files/{:x}-{:x}", pid, head.start, head.end), st);
+  if (fd >= 0) return fd;
+  fd = open_regular(fmt::format("/proc/{}/root{}", pid, head.path), st);
+  if (fd < 0) fd = open_regular(head.path, st);
+  // A path may since name another file (an upgraded library): take only the mapped inode.
+  // (Overlay file systems can report other inode numbers; then the module stays unnamed rather
+  // than wrongly named.)
+  if (fd >= 0 && st.st_ino != head.inode) {
+    ::close(fd);
+    fd = -1;
+  }
+  return fd;
+}
+
+// The value of dynamic symbol `name`, less the lowest PT_LOAD address: its offset from the base.
+std::optional<uint64_t> dynamic_symbol_offset(Elf* elf, std::string_view name) {
+  size_t phnum = 0;
+  if (elf == nullptr || ::elf_getphdrnum(elf, &phnum) != 0) return std::nullopt;
+  std::optional<uint64_t> lowest_load;
+  for (size_t i = 0; i < phnum; ++i) {
+    GElf_Phdr ph;
+    if (::gelf_getphdr(elf, static_cast<int>(i), &ph) != nullptr && ph.p_type == PT_LOAD) {
+      uint64_t page = ph.p_vaddr & ~uint64_t{0xfff};
+      lowest_load = lowest_load ? std::min(*lowest_load, page) : page;
+    }
+  }
+  if (!lowest_load) return std::nullopt;
+  for (Elf_Scn* scn = ::elf_nextscn(elf, nullptr); scn != nullptr; scn = ::elf_nextscn(elf, scn)) {
+    GElf_Shdr sh;
+    if (::gelf_getshdr(scn, &sh) == nullptr || sh.sh_type != SHT_DYNSYM || sh.sh_entsize == 0) continue;
+    Elf_Data* data = ::elf_getdata(scn, nullptr);
+    if (data == nullptr) continue;
+    for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; ++i) {
+      GElf_Sym sym;
+      if (::gelf_getsym(data, static_cast<int>(i), &sym) == nullptr || sym.st_shndx == SHN_UNDEF) continue;
+      const char* symbol = ::elf_strptr(elf, sh.sh_link, sym.st_name);
+      if (symbol != nullptr && name == symbol && sym.st_value >= *lowest_load) return sym.st_value - *lowest_load;
+    }
+  }
+  return std::nullopt;
+}
+
 bool is_file_mapping(const Region& region) {
   return region.inode != 0 && !region.path.empty() && region.path.front() == '/';
 }
 
 }  // namespace
+
+std::optional<uint64_t> module_symbol_offset(pid_t pid, const Region& module, std::string_view name) {
+  if (!module.elf || !libelf_ready()) return std::nullopt;
+  struct stat st {};
+  int fd = open_mapped_file(pid, module, st);
+  if (fd < 0) return std::nullopt;
+  FdCloser closer{fd};
+  ElfCloser elf{::elf_begin(fd, ELF_C_READ_MMAP, nullptr)};
+  return dynamic_symbol_offset(elf.elf, name);
+}
 
 std::optional<ElfIdentity> read_elf_identity(const std::string& path) {
   struct stat st {};
@@ -270,22 +327,7 @@ void attach_module_identities(pid_t pid, std::vector<Region>& regions) {
     Region& head = regions[*base];
 
     struct stat st {};
-    // map_files opens the very file that is mapped (even deleted, or in another mount
-    // namespace) but needs CAP_SYS_ADMIN on older kernels; the paths are fallbacks.
-    const std::string map_file =
-        fmt::format("/proc/{}/map_files/{:x}-{:x}", pid, head.start, head.end);
-    int fd = open_regular(map_file, st);
-    if (fd < 0) {
-      fd = open_regular(fmt::format("/proc/{}/root{}", pid, head.path), st);
-      if (fd < 0) fd = open_regular(head.path, st);
-      // A path may since name another file (an upgraded library): take only the mapped inode.
-      // (Overlay file systems can report other inode numbers; then the module stays unnamed
-      // rather than wrongly named.)
-      if (fd >= 0 && st.st_ino != head.inode) {
-        ::close(fd);
-        fd = -1;
-      }
-    }
+    int fd = open_mapped_file(pid, head, st);
     if (fd < 0) continue;
     FdCloser closer{fd};
 

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "snapdump/snapshot_types.h"
@@ -22,5 +23,10 @@ std::optional<ElfIdentity> read_elf_identity(const std::string& path);
 // that file RegionType::image. Files are opened through /proc/PID/map_files (works for deleted
 // files and other mount namespaces), falling back to /proc/PID/root/PATH.
 void attach_module_identities(pid_t pid, std::vector<Region>& regions);
+
+// The offset from the module's base of its dynamic symbol `name`, read from the file mapped at
+// `module` (the region holding its ELF header, with `elf` set), opened as
+// attach_module_identities opens it; nullopt when there is no such symbol.
+std::optional<uint64_t> module_symbol_offset(pid_t pid, const Region& module, std::string_view name);
 
 }  // namespace snapdump::os

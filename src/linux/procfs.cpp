@@ -367,8 +367,7 @@ uint64_t read_affinity(pid_t tid) {
   return first_64_cpus(set);
 }
 
-std::vector<std::pair<uint64_t, uint64_t>> read_auxv(pid_t pid) {
-  std::string bytes = read_text_file(fmt::format("/proc/{}/auxv", pid));
+std::vector<std::pair<uint64_t, uint64_t>> parse_auxv(std::string_view bytes) {
   std::vector<std::pair<uint64_t, uint64_t>> entries;
   constexpr size_t kPair = 2 * sizeof(uint64_t);
   for (size_t offset = 0; offset + kPair <= bytes.size(); offset += kPair) {
@@ -379,6 +378,17 @@ std::vector<std::pair<uint64_t, uint64_t>> read_auxv(pid_t pid) {
     entries.emplace_back(type, value);
   }
   return entries;
+}
+
+std::vector<std::pair<uint64_t, uint64_t>> read_auxv(pid_t pid) {
+  return parse_auxv(read_text_file(fmt::format("/proc/{}/auxv", pid)));
+}
+
+uint64_t auxv_value(std::string_view bytes, uint64_t type) {
+  for (const auto& [t, value] : parse_auxv(bytes)) {
+    if (t == type) return value;
+  }
+  return 0;
 }
 
 }  // namespace snapdump::os

@@ -64,6 +64,10 @@ uint64_t read_affinity(pid_t tid);
 
 // /proc/PID/auxv as (type, value) pairs.
 std::vector<std::pair<uint64_t, uint64_t>> read_auxv(pid_t pid);
+// The same from auxv bytes already read (ProcessInfo::auxv_raw).
+std::vector<std::pair<uint64_t, uint64_t>> parse_auxv(std::string_view bytes);
+// The value of entry `type` (AT_ENTRY, AT_PHDR, ...) in auxv bytes; 0 when absent.
+uint64_t auxv_value(std::string_view bytes, uint64_t type);
 
 // Boot time in Unix nanoseconds (btime of /proc/stat): converts start times in clock ticks.
 uint64_t boot_time_unix_ns();

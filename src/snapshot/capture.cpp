@@ -30,6 +30,7 @@
 #include "linux/syscall_injection.h"
 #include "linux/syscall_restart.h"
 #include "snapshot/snapshot_state.h"
+#include "snapshot/thread_start.h"
 
 namespace snapdump {
 namespace {
@@ -181,6 +182,7 @@ class Capturer {
     s_.process.cmdline_raw = optional_file("cmdline");
     s_.process.environ_raw = optional_file("environ");
     s_.process.auxv_raw = optional_file("auxv");
+    if (s_.flags & capture::kThreads) detail::attach_thread_starts(s_.pid, s_.regions, s_.process.auxv_raw, s_.threads);
     if (s_.flags & capture::kHandles) {
       PhaseTimer t(s_.perf.handles);
       pid_t from = s_.clone ? s_.clone->pid() : s_.pid;

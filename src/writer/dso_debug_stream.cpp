@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "linux/procfs.h"
 #include "writer/streams.h"
 
 namespace snapdump::writer {
@@ -50,7 +51,7 @@ struct Dynamic {
 // The main program's dynamic section, through its program headers.
 std::optional<Dynamic> main_dynamic(WriteContext& ctx) {
   const std::string& auxv = ctx.snapshot.process().auxv_raw;
-  uint64_t phdr = auxv_value(auxv, AT_PHDR), phnum = auxv_value(auxv, AT_PHNUM);
+  uint64_t phdr = os::auxv_value(auxv, AT_PHDR), phnum = os::auxv_value(auxv, AT_PHNUM);
   if (phdr == 0 || phnum == 0 || phnum > 256) return std::nullopt;
   std::optional<uint64_t> bias;
   std::optional<Elf64_Phdr> dynamic_header;
@@ -111,17 +112,6 @@ void write_dso_debug(WriteContext& ctx) {
   ctx.builder.append(dynamic->entries.data(), dynamic->entries.size() * sizeof(Elf64_Dyn), 1);
   ctx.builder.add_stream(format::StreamType::LinuxDsoDebug, rva,
                          static_cast<uint32_t>(sizeof d + dynamic->entries.size() * sizeof(Elf64_Dyn)));
-}
-
-uint64_t auxv_value(const std::string& auxv, uint64_t type) {
-  for (size_t at = 0; at + 16 <= auxv.size(); at += 16) {
-    uint64_t t, v;
-    std::memcpy(&t, auxv.data() + at, 8);
-    std::memcpy(&v, auxv.data() + at + 8, 8);
-    if (t == type) return v;
-    if (t == AT_NULL) break;
-  }
-  return 0;
 }
 
 }  // namespace snapdump::writer

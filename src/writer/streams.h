@@ -2,8 +2,6 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
-#include <string>
 #include <vector>
 
 #include "snapdump/format/structs.h"
@@ -33,21 +31,6 @@ struct WriteContext {
 };
 
 format::ContextAmd64 to_context(const ThreadEntry& thread);
-
-// The value of auxv entry `type` (AT_ENTRY, AT_PHDR, ...) in raw /proc/PID/auxv bytes, 0 if absent.
-uint64_t auxv_value(const std::string& auxv, uint64_t type);
-
-// MINIDUMP_THREAD_INFO.StartAddress of each thread (thread_start.cpp); 0 when unknown.
-class ThreadStarts {
- public:
-  explicit ThreadStarts(WriteContext& ctx);
-  uint64_t start_of(const ThreadEntry& thread) const;
-
- private:
-  WriteContext& ctx_;
-  uint64_t entry_ = 0;
-  std::optional<uint32_t> field_offset_;
-};
 
 void write_system_info(WriteContext& ctx);
 void write_misc_info(WriteContext& ctx);

@@ -77,7 +77,6 @@ void write_thread_info_list(WriteContext& ctx) {
     if (t.capture == ThreadCapture::exited) threads.push_back(&t);
   }
   std::vector<format::ThreadInfo> infos;
-  ThreadStarts starts(ctx);
   for (const ThreadEntry* tp : threads) {
     const ThreadEntry& t = *tp;
     format::ThreadInfo i{};
@@ -89,7 +88,7 @@ void write_thread_info_list(WriteContext& ctx) {
     i.kernel_time = t.kernel_time_ns / 100;
     i.user_time = t.user_time_ns / 100;
     i.affinity = t.affinity_mask;
-    i.start_address = starts.start_of(t);
+    i.start_address = t.start_address;
     infos.push_back(i);
   }
   format::ThreadInfoListHeader h{sizeof h, sizeof(format::ThreadInfo), static_cast<uint32_t>(infos.size())};
