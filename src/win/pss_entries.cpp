@@ -102,6 +102,7 @@ PSS_THREAD_ENTRY thread_entry(const Snapshot& s, const ThreadEntry& t, WalkMarke
   bool exited = t.capture == ThreadCapture::exited;
   e.ExitStatus = exited ? 0 : STILL_ACTIVE;
   e.TebBaseAddress = reinterpret_cast<void*>(t.regs.fs_base);  // glibc's TCB: the Linux TEB
+  e.Win32StartAddress = reinterpret_cast<void*>(t.start_address);
   e.ProcessId = static_cast<DWORD>(s.pid());
   e.ThreadId = static_cast<DWORD>(t.tid);
   e.AffinityMask = t.affinity_mask;

@@ -89,8 +89,19 @@ TEST(PssApi, ThreadsAreTheTargetsTasksWithContexts) {
     EXPECT_NE(t.TebBaseAddress, nullptr);  // fs_base
   }
   EXPECT_EQ(walked, expected);
-  // Every tid the target reports is among them.
-  for (const auto& rt : target->report()["threads"]) EXPECT_TRUE(walked.count(rt["tid"].get<DWORD>())) << rt;
+  // Every tid the target reports is among them, each started where the target says.
+  auto threads = c.walk<PSS_THREAD_ENTRY>(PSS_WALK_THREADS);
+  for (const auto& rt : target->report()["threads"]) {
+    EXPECT_TRUE(walked.count(rt["tid"].get<DWORD>())) << rt;
+    std::string fn = rt["function"].get<std::string>();
+    if (fn == "main") continue;
+    for (const PSS_THREAD_ENTRY& t : threads) {
+      if (t.ThreadId != rt["tid"].get<DWORD>()) continue;
+      EXPECT_EQ(reinterpret_cast<uint64_t>(t.Win32StartAddress),
+                snapdump::testing::parse_address(target->report()["functions"][fn]))
+          << fn;
+    }
+  }
 }
 
 TEST(PssApi, HandlesAreTheTargetsFdsWithNamesAndTypes) {
