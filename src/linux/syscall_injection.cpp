@@ -106,7 +106,7 @@ uint64_t find_syscall_gadget(pid_t pid, const std::vector<Region>& regions) {
 
 InjectedSyscall inject_syscall(TracedThread& thread, const user_regs_struct& saved, uint64_t gadget,
                                long number, const SyscallArgs& args, bool trace_clone,
-                               bool single_step_child) {
+                               bool single_step_child, unsigned long kept_options) {
   InjectedSyscall out;
   user_regs_struct regs = saved;
   regs.rip = gadget;
@@ -134,23 +134,25 @@ InjectedSyscall inject_syscall(TracedThread& thread, const user_regs_struct& sav
     thread.set_sigmask(~0ULL);
   }
 
-  unsigned long options = PTRACE_O_TRACESYSGOOD | (trace_clone ? PTRACE_O_TRACECLONE : 0);
+  unsigned long options =
+      kept_options | PTRACE_O_TRACESYSGOOD | (trace_clone ? PTRACE_O_TRACECLONE : 0);
   struct Restore {
     TracedThread& t;
     const user_regs_struct& saved;
     bool mask;
     uint64_t saved_mask;
+    unsigned long kept_options;
     ~Restore() {
       if (!t.seized()) return;
       try {
         t.set_regs(saved);
-        t.set_options(0);
+        t.set_options(kept_options);
         if (mask) t.set_sigmask(saved_mask);
       } catch (...) {
         // The thread vanished (process killed): nothing left to restore.
       }
     }
-  } restore{thread, saved, single_step_child, saved_mask};
+  } restore{thread, saved, single_step_child, saved_mask, kept_options};
 
   thread.set_options(options);
   thread.set_regs(regs);

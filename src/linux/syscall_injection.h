@@ -36,9 +36,12 @@ using SyscallArgs = std::array<uint64_t, 6>;
 
 // Runs syscall `number` with `args` in `thread`, which must be stopped; `saved` are its registers
 // at the stop, restored afterwards whatever happens. With `trace_clone` the thread is traced for
-// PTRACE_EVENT_CLONE so a cloned child is born traced and stopped.
+// PTRACE_EVENT_CLONE so a cloned child is born traced and stopped. `kept_options` are ptrace
+// options the thread holds before, during and after the call (PTRACE_O_EXITKILL for a thread
+// that must not outlive snapdump); every other option is cleared afterwards.
 InjectedSyscall inject_syscall(TracedThread& thread, const user_regs_struct& saved, uint64_t gadget,
                                long number, const SyscallArgs& args,
-                               bool trace_clone = false, bool single_step_child = false);
+                               bool trace_clone = false, bool single_step_child = false,
+                               unsigned long kept_options = 0);
 
 }  // namespace snapdump::os

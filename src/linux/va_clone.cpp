@@ -3,9 +3,18 @@
 #include <signal.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -18,15 +27,12 @@ namespace snapdump::os {
 namespace {
 constexpr std::chrono::milliseconds kStopTimeout{5000};
 constexpr uint64_t kTrapFlag = 0x100;
-}  // namespace
 
-VaClone VaClone::create(pid_t target, TracedThread& thread, const user_regs_struct& saved,
-                        uint64_t gadget) {
-  // clone(flags = 0, ...) is fork() without glibc's atfork handlers: a new process with a
-  // copy-on-write copy of the memory and fd table, and exit signal 0, so its parent (the
-  // target) gets no SIGCHLD for it.
-  InjectedSyscall r = inject_syscall(thread, saved, gadget, SYS_clone, {0, 0, 0, 0, 0, 0},
-                                     /*trace_clone=*/true, /*single_step_child=*/true);
+
+pid_t inject_clone(pid_t target, TracedThread& thread, const user_regs_struct& regs, uint64_t gadget,
+                   uint64_t flags, unsigned long kept_options) {
+  InjectedSyscall r = inject_syscall(thread, regs, gadget, SYS_clone, {flags, 0, 0, 0, 0, 0},
+                                     /*trace_clone=*/true, /*single_step_child=*/true, kept_options);
   if (r.result < 0) {
     int err = static_cast<int>(-r.result);
     throw Error(errc_from_errno(err),
@@ -37,23 +43,125 @@ VaClone VaClone::create(pid_t target, TracedThread& thread, const user_regs_stru
                                           : ""),
                 err);
   }
-  pid_t child = r.new_child != 0 ? r.new_child : static_cast<pid_t>(r.result);
-  TracedThread clone_thread = TracedThread::adopt(child);
-  if (clone_thread.wait_stop(kStopTimeout) != StopResult::stopped) {
-    throw Error(Errc::internal, fmt::format("the VA clone {} of process {} vanished at birth", child, target));
+  return r.new_child != 0 ? r.new_child : static_cast<pid_t>(r.result);
+}
+
+// A child born traced (PTRACE_EVENT_CLONE) is stopped; from the moment it is adopted, the kernel
+// kills it if snapdump dies.
+TracedThread adopt_newborn(pid_t target, pid_t child, const char* what) {
+  TracedThread t = TracedThread::adopt(child);
+  if (t.wait_stop(kStopTimeout) != StopResult::stopped) {
+    throw Error(Errc::internal, fmt::format("the {} {} of process {} vanished at birth", what, child, target));
   }
-  // From here on the kernel kills the clone if snapdump dies.
-  clone_thread.set_options(PTRACE_O_EXITKILL);
-  // Park it on exit_group(0): should it ever be resumed, it leaves at once.
+  t.set_options(PTRACE_O_EXITKILL);
+  return t;
+}
+
+// Parks the clone on exit_group(0): should it ever be resumed, it leaves at once.
+void park(TracedThread& t, uint64_t gadget) {
   user_regs_struct park{};
-  clone_thread.get_regs(park);
+  t.get_regs(park);
   park.rip = gadget;
   park.rax = SYS_exit_group;
   park.rdi = 0;
   park.orig_rax = static_cast<unsigned long long>(-1);
   park.eflags &= ~kTrapFlag;
-  clone_thread.set_regs(park);
-  return VaClone(target, child, gadget, std::move(clone_thread));
+  t.set_regs(park);
+}
+
+// Kills the memory-sharing helper and has the (stopped) target thread reap it. Runs on every
+// way out of create_orphan, success or failure.
+class HelperReaper {
+ public:
+  HelperReaper(pid_t helper, TracedThread& thread, const user_regs_struct& saved, uint64_t gadget)
+      : helper_(helper), thread_(thread), saved_(saved), gadget_(gadget) {}
+  HelperReaper(const HelperReaper&) = delete;
+  HelperReaper& operator=(const HelperReaper&) = delete;
+  ~HelperReaper() { reap(); }
+
+  // Returns false if the target did not reap the helper.
+  bool reap() noexcept {
+    if (done_) return true;
+    done_ = true;
+    // SIGKILL, not an injected exit: the helper shares the target's memory and must not run.
+    kill(helper_, SIGKILL);
+    int status = 0;
+    try {
+      // As its tracer we see the death first; our wait hands the zombie to the target.
+      // Its number in the target's namespace, read while /proc still lists the zombie.
+      pid_t local = pid_in_own_namespace(helper_);
+      wait_for(helper_, kStopTimeout, &status);
+      if (local <= 0) return false;
+      for (int attempt = 0; attempt < 3; ++attempt) {
+        InjectedSyscall r = inject_syscall(thread_, saved_, gadget_, SYS_wait4,
+                                           {static_cast<uint64_t>(local), 0, __WALL | WNOHANG, 0, 0, 0});
+        if (r.result == local) return true;
+        if (r.result < 0) return false;
+      }
+    } catch (...) {
+    }
+    return false;
+  }
+
+ private:
+  pid_t helper_;
+  TracedThread& thread_;
+  const user_regs_struct& saved_;
+  uint64_t gadget_;
+  bool done_ = false;
+};
+}  // namespace
+
+VaClone VaClone::create(pid_t target, TracedThread& thread, const user_regs_struct& saved,
+                        uint64_t gadget, bool orphan) {
+  if (orphan) return create_orphan(target, thread, saved, gadget);
+  // clone(flags = 0, ...) is fork() without glibc's atfork handlers: a new process with a
+  // copy-on-write copy of the memory and fd table, and exit signal 0, so its parent (the
+  // target) gets no SIGCHLD for it.
+  pid_t child = inject_clone(target, thread, saved, gadget, 0, 0);
+  TracedThread clone_thread = adopt_newborn(target, child, "VA clone");
+  VaClone clone(target, child, gadget, std::move(clone_thread));
+  park(clone.clone_thread_, gadget);
+  return clone;
+}
+
+VaClone VaClone::create_orphan(pid_t target, TracedThread& thread, const user_regs_struct& saved,
+                               uint64_t gadget) {
+  // The helper shares the target's memory, files and fs (nothing is copied for it) and has exit
+  // signal 0. It inherits the trap flag and full signal mask single_step_child sets, so it too
+  // could never run the target's code. Its own options keep PTRACE_O_EXITKILL throughout.
+  pid_t helper_pid = inject_clone(target, thread, saved, gadget, CLONE_VM | CLONE_FS | CLONE_FILES, 0);
+  TracedThread helper = [&] {
+    try {
+      return adopt_newborn(target, helper_pid, "clone helper");
+    } catch (...) {
+      HelperReaper(helper_pid, thread, saved, gadget).reap();
+      throw;
+    }
+  }();
+  // Declared after `helper`, so on any way out it kills the helper before `helper` would detach
+  // it (a detached helper would run).
+  HelperReaper reaper(helper_pid, thread, saved, gadget);
+  user_regs_struct helper_regs{};
+  helper.get_regs(helper_regs);
+  // The helper's fork is the clone: the copy-on-write copy of the memory it shares with the
+  // target, made while every target thread is stopped.
+  pid_t child = inject_clone(target, helper, helper_regs, gadget, 0, PTRACE_O_EXITKILL);
+  VaClone clone(target, child, gadget, adopt_newborn(target, child, "VA clone"));
+  // Until the helper is gone the clone is the helper's child, not the target's: a failure
+  // from here kills it without asking the target to reap it.
+  clone.orphaned_ = true;
+  park(clone.clone_thread_, gadget);
+  if (!reaper.reap()) {
+    throw Error(Errc::internal,
+                fmt::format("process {} did not reap the clone helper {}", target, helper_pid));
+  }
+  helper.forget();
+  // The kernel handed the clone to the nearest child subreaper or to init, with exit signal
+  // SIGCHLD. A target that is itself a subreaper adopts it: it is then the target's child as
+  // before, to be reaped by the target.
+  clone.orphaned_ = parent_pid_of(child) != target;
+  return clone;
 }
 
 VaClone::VaClone(VaClone&& other) noexcept
@@ -61,6 +169,7 @@ VaClone::VaClone(VaClone&& other) noexcept
       clone_pid_(other.clone_pid_),
       gadget_(other.gadget_),
       clone_thread_(std::move(other.clone_thread_)),
+      orphaned_(other.orphaned_),
       destroyed_(other.destroyed_) {
   other.destroyed_ = true;
 }
@@ -81,18 +190,20 @@ void VaClone::close_files() {
 void VaClone::destroy() noexcept {
   if (destroyed_) return;
   destroyed_ = true;
+  pid_t local = orphaned_ ? 0 : pid_in_own_namespace(clone_pid_);
   kill(clone_pid_, SIGKILL);
   int status = 0;
   try {
-    // As its tracer we see the death first; our wait hands the zombie to its real parent.
+    // As its tracer we see the death first; our wait hands the zombie to its real parent,
+    // which for an orphan is the reaper the kernel chose.
     wait_for(clone_pid_, kStopTimeout, &status);
   } catch (...) {
   }
   clone_thread_.forget();
-  reap_in_target();
+  if (!orphaned_ && local > 0) reap_in_target(local);
 }
 
-void VaClone::reap_in_target() noexcept {
+void VaClone::reap_in_target(pid_t local_pid) noexcept {
   try {
     std::vector<pid_t> tids = list_threads(target_);
     // Pick a thread a stop does not disturb: one not blocked in a call that a stop turns into
@@ -105,13 +216,84 @@ void VaClone::reap_in_target() noexcept {
       if (!t.interrupt() || t.wait_stop(kStopTimeout) != StopResult::stopped) continue;
       user_regs_struct saved{};
       t.get_regs(saved);
-      inject_syscall(t, saved, gadget_, SYS_wait4, {static_cast<uint64_t>(clone_pid_), 0, __WALL, 0, 0, 0});
+      inject_syscall(t, saved, gadget_, SYS_wait4, {static_cast<uint64_t>(local_pid), 0, __WALL, 0, 0, 0});
       t.release();
       return;
     }
   } catch (...) {
     // The target exited: its children, the zombie clone included, go to init, which reaps.
   }
+}
+
+}  // namespace snapdump::os
+
+namespace snapdump::os {
+
+bool clone_can_be_orphaned(pid_t target) {
+  struct utsname u{};
+  if (uname(&u) != 0) return false;
+  int major = 0, minor = 0;
+  if (std::sscanf(u.release, "%d.%d", &major, &minor) != 2) return false;
+  if (major < 5 || (major == 5 && minor < 16)) return false;
+  // NSpid lists the pid in each nested namespace, innermost last: 1 there is the namespace's init.
+  std::string status;
+  if (try_read_text_file(fmt::format("/proc/{}/status", target), status) != 0) return false;
+  size_t at = status.find("\nNSpid:");
+  if (at == std::string::npos) return false;
+  size_t end = status.find('\n', at + 1);
+  std::string_view line(status.data() + at + 7, (end == std::string::npos ? status.size() : end) - at - 7);
+  size_t last = line.find_last_not_of(" \t");
+  if (last == std::string_view::npos) return false;
+  size_t first = line.find_last_of(" \t", last);
+  std::string_view innermost = line.substr(first == std::string_view::npos ? 0 : first + 1, last - first);
+  return innermost != "1";
+}
+
+pid_t parent_pid_of(pid_t pid) noexcept {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char text[1024];  // pid, (comm) of at most 16 bytes, state, ppid: well within
+  ssize_t n = ::read(fd, text, sizeof text - 1);
+  ::close(fd);
+  if (n <= 0) return 0;
+  text[n] = '\0';
+  // comm may hold spaces and parentheses: the fields resume after the last ')'.
+  const char* close = std::strrchr(text, ')');
+  if (close == nullptr) return 0;
+  char state = 0;
+  int ppid = 0;
+  if (std::sscanf(close + 1, " %c %d", &state, &ppid) != 2) return 0;
+  return static_cast<pid_t>(ppid);
+}
+
+}  // namespace snapdump::os
+
+namespace snapdump::os {
+
+pid_t pid_in_own_namespace(pid_t pid) noexcept {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/status", static_cast<int>(pid));
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char text[8192];  // status is under 2 KiB; NSpid comes in its first half
+  size_t used = 0;
+  for (ssize_t n; used + 1 < sizeof text && (n = ::read(fd, text + used, sizeof text - 1 - used)) > 0;) {
+    used += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  text[used] = '\0';
+  const char* line = std::strstr(text, "\nNSpid:");
+  if (line == nullptr) return 0;
+  line += 7;
+  long last = 0;
+  for (char* end = nullptr;; line = end) {
+    long value = std::strtol(line, &end, 10);
+    if (end == line) break;
+    last = value;
+  }
+  return static_cast<pid_t>(last);
 }
 
 }  // namespace snapdump::os

@@ -62,8 +62,9 @@ class PhaseTimer {
 
 // Test hook: SNAPDUMP_TEST_STALL_AT=<phase>[:<ms>] makes the capture announce the phase on
 // stderr and sleep there (an hour by default), so tests can SIGKILL snapdump, or kill the
-// target, at that exact point. Phases: before-stop, in-pause, after-clone, after-resume.
-void test_stall_point(const char* phase) {
+// target, at that exact point. Phases: before-stop, in-pause, after-clone, after-resume. Once a
+// VA clone exists, the announcement names it, so tests can check what became of it.
+void test_stall_point(const char* phase, pid_t clone = 0) {
   const char* wanted = std::getenv("SNAPDUMP_TEST_STALL_AT");
   if (wanted == nullptr) return;
   std::string spec(wanted);
@@ -71,7 +72,8 @@ void test_stall_point(const char* phase) {
   if (name != phase) return;
   unsigned ms = spec.find(':') == std::string::npos ? 3'600'000u
                                                     : static_cast<unsigned>(std::stoul(spec.substr(spec.find(':') + 1)));
-  std::string line = fmt::format("snapdump: stalled at {}\n", phase);
+  std::string line = clone != 0 ? fmt::format("snapdump: stalled at {} (clone {})\n", phase, clone)
+                                : fmt::format("snapdump: stalled at {}\n", phase);
   (void)!write(2, line.data(), line.size());
   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
 }
@@ -159,7 +161,10 @@ class Capturer {
       s_.regions = os::read_maps(s_.pid, /*with_smaps=*/true);
       s_.process.maps_text = optional_file("maps");
     }
-    if (s_.mode == MemoryMode::clone) gadget_ = os::find_syscall_gadget(s_.pid, s_.regions);
+    if (s_.mode == MemoryMode::clone) {
+      gadget_ = os::find_syscall_gadget(s_.pid, s_.regions);
+      orphan_clone_ = os::clone_can_be_orphaned(s_.pid);
+    }
     // Room for every thread known now and a burst more, so the pause's lists do not grow.
     if (int err = os::list_threads(s_.pid, tids_); err == 0) {
       known_.reserve(2 * tids_.size() + 64);
@@ -171,7 +176,7 @@ class Capturer {
     capture_in_pause();
     if (s_.mode != MemoryMode::hold) resume_all();
     observe_pause(false);
-    test_stall_point("after-resume");
+    test_stall_point("after-resume", s_.clone ? s_.clone->pid() : 0);
     // The pages move into the snapshot's list; their bytes stay where they were allocated.
     s_.aux_pages.reserve(pages_.size());
     for (AuxiliaryPage& page : pages_) s_.aux_pages.push_back(std::move(page));
@@ -323,9 +328,9 @@ class Capturer {
       if (!carrier || (carrier->traced.pending_signal() && !st.traced.pending_signal())) carrier = &st;
     }
     if (!carrier) throw Error(Errc::process_exited, "no thread of the target is left to clone");
-    s_.clone.emplace(os::VaClone::create(s_.pid, carrier->traced, carrier->regs, gadget_));
+    s_.clone.emplace(os::VaClone::create(s_.pid, carrier->traced, carrier->regs, gadget_, orphan_clone_));
     s_.clone_created_ns = monotonic_ns();
-    test_stall_point("after-clone");
+    test_stall_point("after-clone", s_.clone->pid());
     // The kernel leaves MADV_DONTFORK regions out of the clone and zeroes MADV_WIPEONFORK ones:
     // copy them now, while the target is still stopped, or mark them unreadable.
     Ranges uncloned(s_.memory());
@@ -508,6 +513,7 @@ class Capturer {
   detail::SnapshotState& s_;
   const CaptureOptions& o_;
   uint64_t gadget_ = 0;
+  bool orphan_clone_ = false;
   uint64_t pause_start_ = 0;
   std::pmr::vector<pid_t> tids_;   // the latest listing of /proc/PID/task
   std::pmr::vector<pid_t> known_;  // sorted: every thread seen so far

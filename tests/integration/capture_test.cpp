@@ -240,7 +240,9 @@ TEST(CloneCapture, DuplicateKeepsTheCloneAliveUntilTheLastFree) {
   EXPECT_EQ(dup.read_memory(heap, {reinterpret_cast<uint8_t*>(&word), 8}), 8u);
   EXPECT_EQ(word, snapdump::testing::expected_heap_word(0));
   dup.free();
-  EXPECT_NE(kill(clone, 0), 0) << "the clone must be gone after the last free";
+  std::string why;
+  EXPECT_TRUE(snapdump::testing::dead_and_not_left_to(clone, {target->pid(), getpid()}, &why))
+      << "the clone must be gone after the last free: " << why;
 }
 
 TEST(SnapshotQueries, WalkMarkersVisitEveryEntryOnce) {

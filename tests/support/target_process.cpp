@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <initializer_list>
 #include <fcntl.h>
 #include <poll.h>
@@ -74,6 +75,33 @@ std::uint64_t parse_address(const nlohmann::json& value) {
 }
 
 std::unique_ptr<TargetProcess> TargetProcess::spawn(const std::vector<std::string>& args) {
+  return spawn_via({}, args);
+}
+
+namespace {
+// The first process below `root` (breadth first) running `exe`, or -1.
+pid_t find_descendant_running(pid_t root, const std::string& exe) {
+  std::vector<pid_t> queue{root};
+  for (std::size_t i = 0; i < queue.size() && i < 1000; ++i) {
+    std::error_code ec;
+    std::filesystem::path dir = "/proc/" + std::to_string(queue[i]) + "/task";
+    for (const auto& task : std::filesystem::directory_iterator(dir, ec)) {
+      std::ifstream children(task.path() / "children");
+      for (long child; children >> child;) {
+        pid_t pid = static_cast<pid_t>(child);
+        std::error_code link_ec;
+        auto target = std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/exe", link_ec);
+        if (!link_ec && std::filesystem::equivalent(target, exe, link_ec)) return pid;
+        queue.push_back(pid);
+      }
+    }
+  }
+  return -1;
+}
+}  // namespace
+
+std::unique_ptr<TargetProcess> TargetProcess::spawn_via(const std::vector<std::string>& launcher,
+                                                        const std::vector<std::string>& args) {
   std::unique_ptr<TargetProcess> target(new TargetProcess());
   int to_child[2];
   int from_child[2];
@@ -90,7 +118,8 @@ std::unique_ptr<TargetProcess> TargetProcess::spawn(const std::vector<std::strin
   target->stderr_fd_ = memfd_create("snapdump-target-stderr", MFD_CLOEXEC);
 
   std::string path = target_path();
-  std::vector<std::string> storage{path};
+  std::vector<std::string> storage = launcher;
+  storage.push_back(path);
   storage.insert(storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (std::string& arg : storage) argv.push_back(arg.data());
@@ -123,6 +152,12 @@ std::unique_ptr<TargetProcess> TargetProcess::spawn(const std::vector<std::strin
   if (!target->report_.is_object() || !target->report_.value("ready", false))
     throw std::runtime_error("snapdump_target sent a bad READY line: " + line + "\nstderr:\n" +
                              target->stderr_text());
+  if (!launcher.empty()) {
+    target->target_pid_ = find_descendant_running(pid, path);
+    if (target->target_pid_ <= 0)
+      throw std::runtime_error("snapdump_target started through " + launcher.front() +
+                               " is not among its descendants");
+  }
   return target;
 }
 

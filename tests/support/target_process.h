@@ -18,6 +18,11 @@ class TargetProcess {
   // Starts the target with the given flags and waits up to 20 s for its READY line. Throws
   // std::runtime_error, carrying the target's stderr, if it fails or is too slow.
   static std::unique_ptr<TargetProcess> spawn(const std::vector<std::string>& args);
+  // The same, started through `launcher` (a command line the target's path and `args` are
+  // appended to, e.g. `unshare --pid --fork`): pid() is then the target's pid as this process
+  // numbers it, found among the launcher's descendants; the launcher is what is waited for.
+  static std::unique_ptr<TargetProcess> spawn_via(const std::vector<std::string>& launcher,
+                                                  const std::vector<std::string>& args);
 
   TargetProcess(const TargetProcess&) = delete;
   TargetProcess& operator=(const TargetProcess&) = delete;
@@ -25,7 +30,7 @@ class TargetProcess {
   // unless a tracer still holds it (then gives up after a bounded wait instead of hanging).
   ~TargetProcess();
 
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return target_pid_ > 0 ? target_pid_ : pid_; }
   const nlohmann::json& report() const { return report_; }
 
   // Sends one command line and returns the parsed answer. Throws std::runtime_error on
@@ -48,7 +53,8 @@ class TargetProcess {
   std::string read_line(int timeout_ms);
   void write_line(const std::string& line);
 
-  pid_t pid_ = -1;
+  pid_t pid_ = -1;         // the child this process forked: the target, or its launcher
+  pid_t target_pid_ = -1;  // the target, when started through a launcher
   int stdin_fd_ = -1;
   int stdout_fd_ = -1;
   int stderr_fd_ = -1;  // a memfd the target's stderr is redirected to

@@ -1,3 +1,4 @@
+#include <signal.h>
 #include "target_commands.h"
 
 #include <algorithm>
@@ -70,6 +71,27 @@ std::set<pid_t> child_pids() {
   return children;
 }
 
+// SIGCHLD is blocked in every thread (target_main.cpp), so one sent to the target waits here.
+void drain_sigchld() {
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  const timespec zero{};
+  while (sigtimedwait(&chld, nullptr, &zero) > 0) {
+  }
+}
+
+nlohmann::json pending_signals() {
+  sigset_t pending;
+  sigemptyset(&pending);
+  sigpending(&pending);
+  nlohmann::json list = nlohmann::json::array();
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sigismember(&pending, sig) == 1) list.push_back(sig);
+  }
+  return {{"pending", list}};
+}
+
 // A bare fork of the whole target, timed from the parent: the baseline the benches compare
 // a capture's pause against. The child leaves at once and is reaped before answering.
 nlohmann::json timed_fork() {
@@ -82,6 +104,7 @@ nlohmann::json timed_fork() {
   if (child < 0) return {{"error", "fork failed"}, {"errno", errno}};
   while (waitpid(child, nullptr, 0) < 0 && errno == EINTR) {
   }
+  drain_sigchld();  // ours, not a capture's
   const std::int64_t elapsed = (after.tv_sec - before.tv_sec) * 1'000'000'000LL +
                                (after.tv_nsec - before.tv_nsec);
   return {{"ok", true}, {"fork_ns", elapsed}, {"child", child}};
@@ -104,6 +127,7 @@ nlohmann::json run_command(const std::string& command) {
   if (command == "heartbeat") return counters_json();
   if (command == "reset") {
     reset_counters();
+    drain_sigchld();
     return {{"ok", true}};
   }
   if (command == "overwrite-heap" || command == "restore-heap") {
@@ -111,6 +135,7 @@ nlohmann::json run_command(const std::string& command) {
     return {{"ok", true}};
   }
   if (command == "children") return children_json();
+  if (command == "pending-signals") return pending_signals();
   if (command == "fork") return timed_fork();
   if (command == "ping") return {{"ok", true}, {"pid", getpid()}};
   return {{"error", "unknown command"}, {"command", command}};

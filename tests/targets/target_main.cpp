@@ -84,11 +84,18 @@ int main(int argc, char** argv) {
   // Lets a tracer that is not our parent (the snapdump CLI in integration tests) attach
   // under Yama ptrace_scope=1; harmless where Yama is absent.
   prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0);
+  if (options.subreaper && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
+    std::perror("prctl(PR_SET_CHILD_SUBREAPER)");
+    return 2;
+  }
 
-  // Every thread inherits this mask, so SIGUSR2 only ever reaches the signalfd.
+  // Every thread inherits this mask, so SIGUSR2 only ever reaches the signalfd, and a SIGCHLD
+  // stays pending, where the "pending-signals" command sees it, instead of being discarded by
+  // its default disposition: tests prove a capture sends the target none.
   sigset_t blocked;
   sigemptyset(&blocked);
   sigaddset(&blocked, SIGUSR2);
+  sigaddset(&blocked, SIGCHLD);
   sigprocmask(SIG_BLOCK, &blocked, nullptr);
 
   sdtarget::create_heap(options.heap_mib, options.thp);

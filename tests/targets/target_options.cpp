@@ -14,7 +14,7 @@ namespace {
                "snapdump_target: %s\n"
                "usage: snapdump_target [--threads N] [--heap-mib M] [--fds] [--mappings] [--avx]\n"
                "       [--libs] [--all] [--thp] [--churn] [--spin-threads N] [--idle-threads N]\n"
-               "       [--truncated-mapping]\n",
+               "       [--truncated-mapping] [--subreaper]\n",
                problem);
   std::exit(2);
 }
@@ -48,6 +48,7 @@ Options parse_options(int argc, char** argv) {
     else if (flag == "--thp") options.thp = true;
     else if (flag == "--churn") options.churn = true;
     else if (flag == "--truncated-mapping") options.truncated_mapping = true;
+    else if (flag == "--subreaper") options.subreaper = true;
     else if (flag == "--all") options.fds = options.mappings = options.avx = options.libs = true;
     else usage(("unknown flag " + flag).c_str());
   }
@@ -62,7 +63,7 @@ nlohmann::json options_json(const Options& options) {
           {"fds", options.fds},                   {"mappings", options.mappings},
           {"truncated_mapping", options.truncated_mapping},
           {"avx", options.avx},                   {"libs", options.libs}, {"churn", options.churn},
-          {"thp", options.thp}};
+          {"thp", options.thp},                   {"subreaper", options.subreaper}};
 }
 
 }  // namespace sdtarget

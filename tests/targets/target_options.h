@@ -21,6 +21,8 @@ struct Options {
   // past the file's end fails (an unreadable tail inside a readable region).
   bool truncated_mapping = false;
   bool churn = false;            // a thread creating and joining threads without end
+  // PR_SET_CHILD_SUBREAPER: the kernel hands this process the orphans among its descendants.
+  bool subreaper = false;
 };
 
 // Exits with status 2 and a usage message on a bad command line.
