@@ -16,6 +16,7 @@ enum class Errc {
   invalid_argument,   // a bad flag combination or parameter
   resource_exhausted, // out of memory, fork refused (overcommit, pid limit)
   io_error,           // a read or write failed
+  memory_unreadable,  // the target's memory could not be read (and the dump may not leave it out)
   no_space,           // the file system is full
   cancelled,          // a callback asked to stop
   corrupt_input,      // a file that does not parse

@@ -14,6 +14,7 @@ const char* to_string(Errc code) noexcept {
     case Errc::invalid_argument: return "invalid argument";
     case Errc::resource_exhausted: return "resource exhausted";
     case Errc::io_error: return "I/O error";
+    case Errc::memory_unreadable: return "memory unreadable";
     case Errc::no_space: return "no space left on device";
     case Errc::cancelled: return "cancelled";
     case Errc::corrupt_input: return "corrupt input";

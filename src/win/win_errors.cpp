@@ -23,6 +23,9 @@ DWORD win32_error(Errc code, Operation op) {
     case Errc::invalid_argument: return ERROR_INVALID_PARAMETER;
     case Errc::resource_exhausted: return ERROR_NOT_ENOUGH_MEMORY;
     case Errc::io_error: return op == Operation::write ? ERROR_WRITE_FAULT : ERROR_READ_FAULT;
+    // What ReadProcessMemory answers for memory it cannot read, and so what MiniDumpWriteDump
+    // fails with (HRESULT 0x8007012B) when such a read may not be left out.
+    case Errc::memory_unreadable: return ERROR_PARTIAL_COPY;
     case Errc::no_space: return ERROR_DISK_FULL;
     case Errc::cancelled: return ERROR_CANCELLED;
     case Errc::corrupt_input: return ERROR_FILE_CORRUPT;

@@ -43,12 +43,12 @@ size_t MemoryReader::read(uint64_t address, std::span<uint8_t> out, ReadPurpose 
   uint64_t at = address + done;
   uint64_t missing = out.size() - done;
   if (purpose == ReadPurpose::stack) {
-    throw Error(Errc::io_error, fmt::format("cannot read stack memory at {:#x} ({} bytes): {}", at, missing,
+    throw Error(Errc::memory_unreadable, fmt::format("cannot read stack memory at {:#x} ({} bytes): {}", at, missing,
                                             std::strerror(error)), error);
   }
   if (options_.type & dump::kIgnoreInaccessibleMemory) return done;
   if (steering_->read_memory_failure(at, missing, error)) return done;
-  throw Error(Errc::io_error,
+  throw Error(Errc::memory_unreadable,
               fmt::format("cannot read memory at {:#x} ({} bytes): {}; MiniDumpIgnoreInaccessibleMemory or a "
                           "ReadMemoryFailure callback answering TRUE leaves such bytes out",
                           at, missing, std::strerror(error)),
