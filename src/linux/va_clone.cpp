@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -153,6 +154,10 @@ VaClone VaClone::create_orphan(pid_t target, TracedThread& thread, const user_re
   clone.orphaned_ = true;
   park(clone.clone_thread_, gadget);
   if (!reaper.reap()) {
+    // Most likely the target died (SIGKILL from elsewhere) while it was stopped here.
+    if (!thread.seized() || (::kill(target, 0) != 0 && errno == ESRCH)) {
+      throw Error(Errc::process_exited, fmt::format("process {} exited while its VA clone was made", target));
+    }
     throw Error(Errc::internal,
                 fmt::format("process {} did not reap the clone helper {}", target, helper_pid));
   }
