@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -234,24 +235,42 @@ void VaClone::reap_in_target(pid_t local_pid) noexcept {
 
 namespace snapdump::os {
 
+namespace {
+// The NSpid line of /proc/PID/status: the pid in each nested namespace, innermost last.
+std::vector<std::string> nspid_of(pid_t pid) {
+  std::vector<std::string> ids;
+  std::string status;
+  if (try_read_text_file(fmt::format("/proc/{}/status", pid), status) != 0) return ids;
+  size_t at = status.find("\nNSpid:");
+  if (at == std::string::npos) return ids;
+  size_t end = status.find('\n', at + 1);
+  std::string line = status.substr(at + 7, (end == std::string::npos ? status.size() : end) - at - 7);
+  for (size_t i = 0; i < line.size();) {
+    size_t first = line.find_first_not_of(" \t", i);
+    if (first == std::string::npos) break;
+    size_t last = line.find_first_of(" \t", first);
+    ids.push_back(line.substr(first, last == std::string::npos ? std::string::npos : last - first));
+    i = last == std::string::npos ? line.size() : last;
+  }
+  return ids;
+}
+}  // namespace
+
 bool clone_can_be_orphaned(pid_t target) {
   struct utsname u{};
   if (uname(&u) != 0) return false;
   int major = 0, minor = 0;
   if (std::sscanf(u.release, "%d.%d", &major, &minor) != 2) return false;
   if (major < 5 || (major == 5 && minor < 16)) return false;
-  // NSpid lists the pid in each nested namespace, innermost last: 1 there is the namespace's init.
-  std::string status;
-  if (try_read_text_file(fmt::format("/proc/{}/status", target), status) != 0) return false;
-  size_t at = status.find("\nNSpid:");
-  if (at == std::string::npos) return false;
-  size_t end = status.find('\n', at + 1);
-  std::string_view line(status.data() + at + 7, (end == std::string::npos ? status.size() : end) - at - 7);
-  size_t last = line.find_last_not_of(" \t");
-  if (last == std::string_view::npos) return false;
-  size_t first = line.find_last_of(" \t", last);
-  std::string_view innermost = line.substr(first == std::string_view::npos ? 0 : first + 1, last - first);
-  return innermost != "1";
+  std::vector<std::string> own = nspid_of(target);
+  if (own.empty() || own.back() == "1") return false;  // the namespace's init adopts its orphans
+  // With no subreaper in between, the orphan goes to the namespace's init. If that is the
+  // target's parent, the clone would end up among the parent's children, which is no better
+  // than the target's own: keep it the target's child then. (A parent in the same namespace
+  // has as many NSpid entries as the target.)
+  std::vector<std::string> parent = nspid_of(parent_pid_of(target));
+  if (parent.size() == own.size() && parent.back() == "1") return false;
+  return true;
 }
 
 pid_t parent_pid_of(pid_t pid) noexcept {

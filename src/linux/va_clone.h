@@ -73,8 +73,9 @@ class VaClone {
 // True if the VA clone of `target` can be made an orphan that neither the target nor its parent
 // reaps: Linux 5.16 or later (before it, a core dump of the memory-sharing helper would kill
 // every process sharing its memory, the target included, should snapdump die in the moment
-// the helper lives) and a target that is not the init of its PID namespace (init
-// adopts every orphan of its namespace, the clone included). Reads /proc: call outside the pause.
+// the helper lives); a target that is not the init of its PID namespace (init adopts every
+// orphan of its namespace, the clone included); and a target whose parent is not that init
+// (the orphan would land among the parent's children). Reads /proc: call outside the pause.
 bool clone_can_be_orphaned(pid_t target);
 
 // The parent pid of `pid` from /proc/PID/stat, or 0 if unreadable. No heap: callable in the pause.

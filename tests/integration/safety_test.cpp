@@ -152,24 +152,46 @@ TEST(CloneSafety, PidNamespaceInitTargetReapsItsCloneByItsOwnNumber) {
   EXPECT_TRUE(target->alive());
 }
 
-// Any other member of a namespace: the helper is reaped by the target under its own number,
-// and the orphaned clone goes to the namespace's init (here a shell).
-TEST(CloneSafety, PidNamespaceMemberTargetLeavesItsCloneToTheNamespaceInit) {
-  auto target = TargetProcess::spawn_via(
-      {"/usr/bin/unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "/bin/sh", "-c", "\"$0\" \"$@\"; exit $?"}, {});
+// A member whose parent is the namespace's init: an orphaned clone would land among the
+// parent's children, so it stays the target's, reaped in the target under its own number.
+TEST(CloneSafety, PidNamespaceChildOfInitKeepsItsCloneAndReapsItByItsOwnNumber) {
+  auto target = TargetProcess::spawn_via({"/usr/bin/unshare", "--pid", "--fork", "--kill-child", "--mount-proc",
+                                          "/bin/sh", "-c", "\"$0\" \"$@\"; exit $?"},
+                                         {});
   ASSERT_GT(target->report()["pid"].get<int>(), 1);
   target->command("reset");
   Snapshot snap = Snapshot::capture(target->pid(), capture::kVaClone | capture::kThreads);
   pid_t clone = *snap.va_clone_pid();
+  EXPECT_EQ(testing::process_state(clone).parent, target->pid());
+  snap.free();
+  expect_no_child_and_no_sigchld(*target);
+  EXPECT_FALSE(testing::process_state(clone).exists);
+  EXPECT_TRUE(target->alive());
+}
+
+// Deeper in a namespace: the helper is reaped by the target under its own number, and the
+// orphaned clone goes to the namespace's init (the outer shell), neither the target nor its
+// parent (the inner shell).
+TEST(CloneSafety, PidNamespaceGrandchildOfInitLeavesItsCloneToTheInit) {
+  auto target = TargetProcess::spawn_via(
+      {"/usr/bin/unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "/bin/sh", "-c",
+       "/bin/sh -c '\"$0\" \"$@\"; exit $?' \"$0\" \"$@\"; exit $?"},
+      {});
+  ASSERT_GT(target->report()["pid"].get<int>(), 2);
+  target->command("reset");
+  pid_t parent = testing::process_state(target->pid()).parent;
+  Snapshot snap = Snapshot::capture(target->pid(), capture::kVaClone | capture::kThreads);
+  pid_t clone = *snap.va_clone_pid();
   testing::ProcessState held = testing::process_state(clone);
   EXPECT_NE(held.parent, target->pid());
-  EXPECT_EQ(held.parent, testing::process_state(target->pid()).parent) << "the namespace's init";
+  EXPECT_NE(held.parent, parent);
+  EXPECT_EQ(held.parent, testing::process_state(parent).parent) << "the namespace's init";
   auto while_held = target->command("children");
   EXPECT_TRUE(while_held["children"].empty()) << while_held.dump();
   snap.free();
   expect_no_child_and_no_sigchld(*target);
   std::string why;
-  EXPECT_TRUE(testing::dead_and_not_left_to(clone, {target->pid(), getpid()}, &why)) << why;
+  EXPECT_TRUE(testing::dead_and_not_left_to(clone, {target->pid(), parent}, &why)) << why;
   EXPECT_TRUE(target->alive());
 }
 
