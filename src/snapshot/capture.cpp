@@ -119,6 +119,17 @@ extern "C" __attribute__((weak)) void snapdump_test_pause_observer(bool begins);
 void observe_pause(bool begins) {
   if (snapdump_test_pause_observer != nullptr) snapdump_test_pause_observer(begins);
 }
+// The same for the whole capture on the tracer thread, from before the first /proc read to
+// the snapshot's completion.
+extern "C" __attribute__((weak)) void snapdump_test_capture_observer(bool begins);
+struct ObservedCapture {
+  ObservedCapture() {
+    if (snapdump_test_capture_observer != nullptr) snapdump_test_capture_observer(true);
+  }
+  ~ObservedCapture() {
+    if (snapdump_test_capture_observer != nullptr) snapdump_test_capture_observer(false);
+  }
+};
 
 struct StoppedThread {
   os::TracedThread traced;
@@ -153,6 +164,7 @@ class Capturer {
         left_running_(s.memory()), exited_(s.memory()), pages_(s.memory()) {}
 
   void run() {
+    ObservedCapture observed;
     PhaseTimer total(s_.perf.total);
     os::check_traceable(s_.pid);
     s_.process = os::read_process_info(s_.pid);

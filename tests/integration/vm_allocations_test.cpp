@@ -1,78 +1,50 @@
 // kCreateUseVmAllocations (PSS_CREATE_USE_VM_ALLOCATIONS): the pause takes nothing from the heap,
-// and the snapshot's bulk bytes live in its own mappings. The heap is watched by replacing the
-// global operator new of this test binary: the capture tells a weak observer
-// (snapdump_test_pause_observer) when the target's pause begins and ends, and every operator
-// new on that thread in between is counted. The library's own C calls in the pause are raw
-// syscalls by construction (getdents64, open/read of /proc files, ptrace).
-// The replaced operator delete calls free() on what the replaced operator new got from malloc;
-// GCC cannot see the replacement and reports every inlined delete in this file as a mismatch.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+// and the snapshot's bulk bytes live in its own mappings. The heap is watched by
+// tests/support/heap_counter.cpp, which replaces operator new (and malloc outside sanitizer
+// builds) in this binary: the capture tells weak observers when it begins and ends
+// (snapdump_test_capture_observer) and when the target's pause does
+// (snapdump_test_pause_observer), and every allocation on the capturing thread is counted.
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory_resource>
-#include <new>
 
 #include <gtest/gtest.h>
 
 #include "snapdump/minidump.h"
 #include "snapdump/reader.h"
 #include "snapdump/snapshot.h"
+#include "support/heap_counter.h"
 #include "support/target_process.h"
 
 namespace {
-thread_local bool t_in_pause = false;
 std::atomic<int> g_pauses{0};
 std::atomic<long> g_allocations_in_pause{0};
-
-void* counted_allocation(std::size_t size, std::size_t alignment) {
-  if (t_in_pause) g_allocations_in_pause.fetch_add(1, std::memory_order_relaxed);
-  if (size == 0) size = 1;
-  void* p = alignment > alignof(std::max_align_t)
-                ? std::aligned_alloc(alignment, (size + alignment - 1) / alignment * alignment)
-                : std::malloc(size);
-  return p;
-}
+std::atomic<long> g_allocations_in_capture{0};
+thread_local long t_pause_start = 0;
+thread_local long t_capture_start = 0;
 }  // namespace
 
-extern "C" void snapdump_test_pause_observer(bool begins) {
-  t_in_pause = begins;
-  if (begins) g_pauses.fetch_add(1);
+// Called on the tracer thread (src/snapshot/capture.cpp).
+extern "C" void snapdump_test_capture_observer(bool begins) {
+  if (begins) {
+    snapdump::testing::heap_watch(true);
+    t_capture_start = snapdump::testing::heap_watched_count();
+  } else {
+    g_allocations_in_capture = snapdump::testing::heap_watched_count() - t_capture_start;
+    snapdump::testing::heap_watch(false);
+  }
 }
 
-// Every replaceable form, so that allocation and release always pair malloc with free (ASan
-// checks that pairing).
-void* operator new(std::size_t n) {
-  if (void* p = counted_allocation(n, 0)) return p;
-  throw std::bad_alloc();
+extern "C" void snapdump_test_pause_observer(bool begins) {
+  if (begins) {
+    g_pauses.fetch_add(1);
+    t_pause_start = snapdump::testing::heap_watched_count();
+  } else {
+    g_allocations_in_pause = snapdump::testing::heap_watched_count() - t_pause_start;
+  }
 }
-void* operator new[](std::size_t n) { return operator new(n); }
-void* operator new(std::size_t n, std::align_val_t a) {
-  if (void* p = counted_allocation(n, static_cast<std::size_t>(a))) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n, std::align_val_t a) { return operator new(n, a); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted_allocation(n, 0); }
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted_allocation(n, 0); }
-void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
-  return counted_allocation(n, static_cast<std::size_t>(a));
-}
-void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
-  return counted_allocation(n, static_cast<std::size_t>(a));
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
 
 namespace snapdump {
 namespace {
@@ -85,16 +57,19 @@ constexpr CaptureFlags kRich = capture::kThreads | capture::kThreadContext |
 
 struct Counted {
   Snapshot snapshot;
-  long allocations = 0;
+  long allocations = 0;          // in the pause
+  long capture_allocations = 0;  // in the whole capture
   int pauses = 0;
 };
 
 Counted capture_counted(pid_t pid, CaptureFlags flags, const CaptureOptions& options = {}) {
   g_allocations_in_pause = 0;
+  g_allocations_in_capture = 0;
   g_pauses = 0;
   Counted c;
   c.snapshot = Snapshot::capture(pid, flags, context::kAll | context::kXState, options);
   c.allocations = g_allocations_in_pause.load();
+  c.capture_allocations = g_allocations_in_capture.load();
   c.pauses = g_pauses.load();
   return c;
 }
@@ -103,12 +78,32 @@ bool on_heap(const std::pmr::vector<uint8_t>& v) {
   return v.get_allocator().resource()->is_equal(*std::pmr::new_delete_resource());
 }
 
+// The counter sees what it claims to see, or a 0 below proves nothing.
+TEST(HeapCounter, SeesOperatorNewAndMallocOnWatchedThreadsOnly) {
+  static void* volatile sink;
+  long before = testing::heap_watched_count();
+  sink = ::operator new(16);
+  ::operator delete(sink);
+  EXPECT_EQ(testing::heap_watched_count(), before) << "not watched";
+  testing::heap_watch(true);
+  sink = ::operator new(16);
+  ::operator delete(sink);
+  long after_new = testing::heap_watched_count();
+  sink = std::malloc(16);
+  std::free(sink);
+  long after_malloc = testing::heap_watched_count();
+  testing::heap_watch(false);
+  EXPECT_EQ(after_new, before + 1);
+  EXPECT_EQ(after_malloc, after_new + (testing::heap_watch_sees_malloc() ? 1 : 0));
+}
+
 // The counter must be able to see the pause's allocations, or a 0 below proves nothing.
 TEST(VmAllocations, WithoutTheFlagThePauseAllocates) {
   auto target = TargetProcess::spawn({"--threads", "6", "--avx"});
   Counted c = capture_counted(target->pid(), kRich);
   EXPECT_EQ(c.pauses, 1);
   EXPECT_GT(c.allocations, 0) << "XSAVE areas and auxiliary pages come from the heap without the flag";
+  EXPECT_GT(c.capture_allocations, c.allocations) << "the whole capture is watched, not only the pause";
   for (const AuxiliaryPage& page : c.snapshot.auxiliary_pages()) EXPECT_TRUE(on_heap(page.bytes));
 }
 
