@@ -74,7 +74,7 @@ class WalkMarker {
 enum class ReadSource { none, clone, auxiliary_page, live, held };
 
 // The region of an address-sorted region list that holds `address`, or nullptr.
-const Region* find_region(const std::vector<Region>& regions, uint64_t address);
+const Region* find_region(std::span<const Region> regions, uint64_t address);
 
 class Snapshot {
  public:
@@ -98,11 +98,11 @@ class Snapshot {
   // PSS_QUERY_VA_CLONE_INFORMATION: the clone's pid; nullopt without kVaClone.
   std::optional<pid_t> va_clone_pid() const;
   // Each throws Error(not_captured) when its flag was not given.
-  const std::vector<ThreadEntry>& threads() const;        // kThreads
+  std::span<const ThreadEntry> threads() const;        // kThreads
   // kVaSpace; each module's ELF identity (Region::elf) only with kVaSpaceSectionInformation.
-  const std::vector<Region>& regions() const;
-  const std::vector<HandleEntry>& handles() const;        // kHandles
-  const std::vector<AuxiliaryPage>& auxiliary_pages() const;
+  std::span<const Region> regions() const;
+  std::span<const HandleEntry> handles() const;        // kHandles
+  std::span<const AuxiliaryPage> auxiliary_pages() const;
   PerformanceCounters performance() const;                // kCreateMeasurePerformance
   // How long the target was stopped, always measured.
   std::chrono::nanoseconds pause() const;
@@ -119,7 +119,7 @@ class Snapshot {
   size_t read_memory(uint64_t address, std::span<uint8_t> out, ReadSource* source = nullptr) const;
   // The memory state of all regions and internal maps, even without kVaSpace, with every
   // module's ELF identity whatever the flags (for the writer's module list).
-  const std::vector<Region>& memory_map() const;
+  std::span<const Region> memory_map() const;
   // The runs of [start, end) whose pages exist (present or swapped) in the captured memory: the
   // clone's, or the target's without one. An anonymous page never touched does not exist. nullopt
   // when the kernel cannot tell (no PAGEMAP_SCAN before Linux 6.7): take the whole range then.

@@ -1,6 +1,11 @@
 // The plain records a snapshot is made of: process, threads, memory regions, handles (file
 // descriptors) and auxiliary pages. They are the Linux analogs of the PSS_*_ENTRY structures;
 // the Windows-compatible layer converts them to the exact Windows layouts.
+//
+// Their strings and vectors are std::pmr ones: a snapshot allocates them from its own memory
+// resource, which with kCreateUseVmAllocations is an mmap arena and not the heap
+// (PSS_CREATE_USE_VM_ALLOCATIONS). Read them as strings and spans; copy them out with
+// std::string(x) or the iterators.
 #pragma once
 
 #include <sys/types.h>
@@ -61,9 +66,9 @@ inline constexpr ContextFlags kXState = kAmd64 | 0x40;  // the XSAVE area (AVX, 
 struct ProcessInfo {
   pid_t pid = 0;
   pid_t parent_pid = 0;
-  std::string image_path;       // /proc/PID/exe target ("" if unreadable)
-  std::string command_line;     // argv joined by spaces
-  std::string name;             // comm
+  std::pmr::string image_path{};       // /proc/PID/exe target ("" if unreadable)
+  std::pmr::string command_line{};     // argv joined by spaces
+  std::pmr::string name{};             // comm
   uint64_t create_time_unix_ns = 0;  // process start, wall clock
   uint64_t user_time_ns = 0;
   uint64_t kernel_time_ns = 0;
@@ -80,7 +85,7 @@ struct ProcessInfo {
   gid_t gid = 0;
   // The raw /proc/PID files a minidump's Linux streams carry, read at capture ("" if
   // unreadable): status, maps, cmdline and environ (NUL-separated), auxv (binary).
-  std::string status_text, maps_text, cmdline_raw, environ_raw, auxv_raw;
+  std::pmr::string status_text{}, maps_text{}, cmdline_raw{}, environ_raw{}, auxv_raw{};
 };
 
 // ---- threads ---------------------------------------------------------------------------------
@@ -93,14 +98,14 @@ enum class ThreadCapture {
 
 struct ThreadEntry {
   pid_t tid = 0;
-  std::string name;  // comm
+  std::pmr::string name{};  // comm
   ThreadCapture capture = ThreadCapture::stopped;
   ContextFlags context_flags = 0;  // which parts of the context below are valid
   user_regs_struct regs{};
   user_fpregs_struct fpregs{};
   // The NT_X86_XSTATE area as the kernel returns it. A pmr vector because with
   // kCreateUseVmAllocations the capture keeps it in the snapshot's own mappings, not the heap.
-  std::pmr::vector<uint8_t> xsave;
+  std::pmr::vector<uint8_t> xsave{};
   std::array<uint64_t, 8> debug_registers{};  // DR0..DR7 (DR4/DR5 are always 0)
   // The syscall the thread was in, from /proc/PID/task/TID/syscall: -1 when running in
   // user space, -2 when unknown.
@@ -135,8 +140,8 @@ enum class RegionCopy {
 };
 
 struct ElfIdentity {
-  std::vector<uint8_t> build_id;  // NT_GNU_BUILD_ID note bytes (empty if none)
-  std::string soname;             // DT_SONAME ("" if none)
+  std::pmr::vector<uint8_t> build_id{};  // NT_GNU_BUILD_ID note bytes (empty if none)
+  std::pmr::string soname{};             // DT_SONAME ("" if none)
   uint64_t load_address = 0;      // where the ELF header is mapped (the module base)
   uint64_t image_size = 0;        // span from load_address to the end of its last mapping
   uint16_t elf_type = 0;          // ET_EXEC / ET_DYN
@@ -151,7 +156,7 @@ struct Region {
   uint64_t file_offset = 0;
   uint32_t dev_major = 0, dev_minor = 0;
   uint64_t inode = 0;
-  std::string path;         // as in maps: a file, [heap], [stack], [vdso], ... or ""
+  std::pmr::string path{};         // as in maps: a file, [heap], [stack], [vdso], ... or ""
   RegionType type = RegionType::private_;
   // smaps VmFlags of interest
   bool dont_fork = false;   // "dc": not copied on fork
@@ -161,14 +166,14 @@ struct Region {
   bool io = false;          // "io" / "pf": VM_IO or pure PFN range, never readable
   uint64_t rss = 0, anonymous = 0, swap = 0, anon_huge = 0;  // bytes, from smaps
   RegionCopy copy = RegionCopy::live;
-  std::optional<ElfIdentity> elf;  // for the mapping at a module's base (see Snapshot::regions)
+  std::optional<ElfIdentity> elf{};  // for the mapping at a module's base (see Snapshot::regions)
 };
 
 // A page (or run of pages) whose bytes live inside the snapshot itself.
 struct AuxiliaryPage {
   uint64_t address = 0;
   // In the snapshot's own mappings with kCreateUseVmAllocations, else on the heap.
-  std::pmr::vector<uint8_t> bytes;
+  std::pmr::vector<uint8_t> bytes{};
   uint32_t prot = 0;
   uint64_t capture_time_unix_ns = 0;
   enum class Why { stack, instruction_window, not_cloneable, requested } why = Why::stack;
@@ -186,8 +191,8 @@ struct SocketInfo {
   int family = 0;     // AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, ...
   int type = 0;       // SOCK_STREAM, SOCK_DGRAM, ...
   int protocol = 0;
-  std::string local_address, remote_address;  // "127.0.0.1:8080", "[::1]:80", "/path" or "@abstract"
-  std::string state;  // TCP state name ("LISTEN", "ESTABLISHED", ...) or unix state
+  std::pmr::string local_address{}, remote_address{};  // "127.0.0.1:8080", "[::1]:80", "/path" or "@abstract"
+  std::pmr::string state{};  // TCP state name ("LISTEN", "ESTABLISHED", ...) or unix state
   uint64_t inode = 0;
 };
 struct PipeInfo { uint64_t inode = 0; bool read_end = false; bool write_end = false; };
@@ -200,10 +205,10 @@ struct TimerFdInfo {
 };
 struct SignalFdInfo { uint64_t mask = 0; };
 struct EpollWatch { int fd = 0; uint32_t events = 0; uint64_t data = 0; };
-struct EpollInfo { std::vector<EpollWatch> watches; };
-struct InotifyWatch { int wd = 0; uint64_t inode = 0; uint32_t mask = 0; std::string path; };
-struct InotifyInfo { std::vector<InotifyWatch> watches; };
-struct MemfdInfo { std::string name; uint64_t size = 0; uint32_t seals = 0; };
+struct EpollInfo { std::pmr::vector<EpollWatch> watches{}; };
+struct InotifyWatch { int wd = 0; uint64_t inode = 0; uint32_t mask = 0; std::pmr::string path{}; };
+struct InotifyInfo { std::pmr::vector<InotifyWatch> watches{}; };
+struct MemfdInfo { std::pmr::string name{}; uint64_t size = 0; uint32_t seals = 0; };
 struct PidfdInfo { pid_t pid = 0; };
 using TypeSpecific = std::variant<std::monostate, SocketInfo, PipeInfo, EventFdInfo, TimerFdInfo,
                                   SignalFdInfo, EpollInfo, InotifyInfo, MemfdInfo, PidfdInfo>;
@@ -212,8 +217,8 @@ struct HandleEntry {
   int fd = -1;
   FdKind kind = FdKind::unknown;
   bool has_name = false, has_basic = false, has_type_specific = false;
-  std::string name;       // readlink of /proc/PID/fd/N
-  std::string type_name;  // "File", "Directory", "Socket", "EventFd", ... (PSS TypeName)
+  std::pmr::string name{};       // readlink of /proc/PID/fd/N
+  std::pmr::string type_name{};  // "File", "Directory", "Socket", "EventFd", ... (PSS TypeName)
   // basic information, from fdinfo and fstat
   uint32_t open_flags = 0;   // fdinfo flags (O_RDWR, O_NONBLOCK, O_CLOEXEC, ...)
   uint64_t position = 0;     // fdinfo pos
@@ -221,7 +226,7 @@ struct HandleEntry {
   uint64_t inode = 0;
   uint32_t mode = 0;         // st_mode
   uint32_t granted_access = 0;  // GENERIC_READ/GENERIC_WRITE analog from the open mode
-  TypeSpecific type_specific;
+  TypeSpecific type_specific{};
   uint64_t capture_time_unix_ns = 0;
 };
 

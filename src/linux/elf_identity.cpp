@@ -162,9 +162,10 @@ std::optional<ElfIdentity> identity_of(Elf* elf) {
   if (::gelf_getehdr(elf, &ehdr) == nullptr) return std::nullopt;
   ElfIdentity identity;
   identity.elf_type = ehdr.e_type;
-  identity.build_id = find_build_id(elf);
-  identity.soname = soname_from_sections(elf);
-  if (identity.soname.empty()) identity.soname = soname_from_segments(elf);
+  std::vector<uint8_t> build_id = find_build_id(elf);
+  identity.build_id.assign(build_id.begin(), build_id.end());
+  identity.soname.assign(soname_from_sections(elf));
+  if (identity.soname.empty()) identity.soname.assign(soname_from_segments(elf));
   return identity;
 }
 
@@ -235,7 +236,7 @@ int open_mapped_file(pid_t pid, const Region& head, struct stat& st) {
   int fd = open_regular(fmt::format("/proc/{}/map_files/{:x}-{:x}", pid, head.start, head.end), st);
   if (fd >= 0) return fd;
   fd = open_regular(fmt::format("/proc/{}/root{}", pid, head.path), st);
-  if (fd < 0) fd = open_regular(head.path, st);
+  if (fd < 0) fd = open_regular(std::string(head.path), st);
   // A path may since name another file (an upgraded library): take only the mapped inode.
   // (Overlay file systems can report other inode numbers; then the module stays unnamed rather
   // than wrongly named.)
@@ -298,7 +299,7 @@ std::optional<ElfIdentity> read_elf_identity(const std::string& path) {
   return identity_of_fd(fd, st);
 }
 
-void attach_module_identities(pid_t pid, std::vector<Region>& regions) {
+void attach_module_identities(pid_t pid, std::span<Region> regions) {
   // One module per mapped file: mappings of the same (device, inode, path) belong together.
   using FileKey = std::tuple<uint32_t, uint32_t, uint64_t, std::string>;
   std::map<FileKey, std::vector<size_t>> files;
@@ -307,7 +308,7 @@ void attach_module_identities(pid_t pid, std::vector<Region>& regions) {
     if (region.path == "[vdso]") {
       attach_vdso_identity(pid, regions[i]);
     } else if (is_file_mapping(region)) {
-      files[{region.dev_major, region.dev_minor, region.inode, region.path}].push_back(i);
+      files[{region.dev_major, region.dev_minor, region.inode, std::string(region.path)}].push_back(i);
     }
   }
 

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,7 +23,7 @@ std::optional<ElfIdentity> read_elf_identity(const std::string& path);
 // image_size (to the end of the last mapping of the same file), and marks all mappings of
 // that file RegionType::image. Files are opened through /proc/PID/map_files (works for deleted
 // files and other mount namespaces), falling back to /proc/PID/root/PATH.
-void attach_module_identities(pid_t pid, std::vector<Region>& regions);
+void attach_module_identities(pid_t pid, std::span<Region> regions);
 
 // The offset from the module's base of its dynamic symbol `name`, read from the file mapped at
 // `module` (the region holding its ELF header, with `elf` set), opened as

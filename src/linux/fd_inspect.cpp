@@ -92,7 +92,7 @@ MemfdInfo memfd_info(const std::string& fd_path, std::string_view link, const st
   std::string_view name = link.substr(7);  // after "/memfd:"
   constexpr std::string_view kDeleted = " (deleted)";
   if (name.ends_with(kDeleted)) name.remove_suffix(kDeleted.size());
-  info.name = std::string(name);
+  info.name.assign(name);
   info.size = static_cast<uint64_t>(st.st_size);
   // fdinfo does not show seals on every kernel. Seals belong to the inode, so a fresh open of
   // the same memfd through /proc reads them without touching the target's own descriptor.
@@ -209,8 +209,8 @@ bool process_exists(pid_t pid) {
 
 }  // namespace
 
-std::vector<HandleEntry> read_handles(pid_t pid, CaptureFlags flags) {
-  std::vector<HandleEntry> handles;
+std::pmr::vector<HandleEntry> read_handles(pid_t pid, CaptureFlags flags, std::pmr::memory_resource* memory) {
+  std::pmr::vector<HandleEntry> handles(memory);
   // The other handle flags refine kHandles; without it nothing was asked for.
   if (!(flags & capture::kHandles)) return handles;
   HandleReader reader{pid, flags, std::nullopt};

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory_resource>
 #include <string_view>
 #include <vector>
 
@@ -16,7 +17,8 @@ namespace snapdump::os {
 // kinds; kHandleNameInformation adds the link target; kHandleBasicInformation adds fdinfo and
 // fstat fields; kHandleTypeSpecificInformation adds the per-kind record. An fd closed while it
 // is being read is skipped, never an error.
-std::vector<HandleEntry> read_handles(pid_t pid, CaptureFlags flags);
+std::pmr::vector<HandleEntry> read_handles(pid_t pid, CaptureFlags flags,
+                                           std::pmr::memory_resource* memory = std::pmr::get_default_resource());
 
 // The kind of an fd from its /proc/PID/fd/N link text and the st_mode of the object it
 // points to (0 when stat failed). The link text decides for pipes, sockets, anonymous inodes

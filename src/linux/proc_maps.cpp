@@ -54,7 +54,7 @@ bool parse_header(std::string_view line, Region& region) {
     return false;
   }
 
-  region = Region{};
+  region = Region{.path = std::pmr::string(region.path.get_allocator())};
   region.start = *start;
   region.end = *end;
   region.prot = (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) |
@@ -67,7 +67,7 @@ bool parse_header(std::string_view line, Region& region) {
   // Only the padding before the path is dropped: trailing spaces could be part of a name.
   while (!rest.empty() && text::is_space(rest.front())) rest.remove_prefix(1);
   while (!rest.empty() && (rest.back() == '\n' || rest.back() == '\r')) rest.remove_suffix(1);
-  region.path = std::string(rest);
+  region.path.assign(rest);
 
   // Shared anonymous memory (/dev/zero, SysV shm, memfd) is backed by a shmem inode, so "has
   // an inode" or "is shared" both mean the region's pages have a name outside the process.
@@ -106,8 +106,9 @@ void apply_smaps_field(std::string_view line, Region& region) {
 
 }  // namespace
 
-std::vector<Region> parse_maps(std::string_view text_in, bool with_smaps) {
-  std::vector<Region> regions;
+std::pmr::vector<Region> parse_maps(std::string_view text_in, bool with_smaps,
+                                    std::pmr::memory_resource* memory) {
+  std::pmr::vector<Region> regions(memory);
   std::string_view text = text_in;
   // Field lines only belong to the header just before them; after a header that did not
   // parse they are dropped rather than credited to the previous region.
@@ -116,7 +117,7 @@ std::vector<Region> parse_maps(std::string_view text_in, bool with_smaps) {
     std::string_view line = text::next_line(text);
     if (line.empty()) continue;
     if (looks_like_header(line)) {
-      Region region;
+      Region region{.path = std::pmr::string(memory)};
       current_valid = parse_header(line, region);
       if (current_valid) regions.push_back(std::move(region));
       continue;
@@ -126,9 +127,9 @@ std::vector<Region> parse_maps(std::string_view text_in, bool with_smaps) {
   return regions;
 }
 
-std::vector<Region> read_maps(pid_t pid, bool with_smaps) {
+std::pmr::vector<Region> read_maps(pid_t pid, bool with_smaps, std::pmr::memory_resource* memory) {
   std::string path = fmt::format("/proc/{}/{}", pid, with_smaps ? "smaps" : "maps");
-  return parse_maps(read_text_file(path), with_smaps);
+  return parse_maps(read_text_file(path), with_smaps, memory);
 }
 
 }  // namespace snapdump::os

@@ -25,7 +25,8 @@ std::string read_text_file(const std::string& path);
 // and the VmFlags dc/wf/dd/hg/io fields are filled too). RegionType: image for file mappings
 // of ELF files (decided later by elf_identity), mapped for other file mappings and shared
 // anonymous memory, private_ otherwise. `copy` and `elf` are left at their defaults.
-std::vector<Region> read_maps(pid_t pid, bool with_smaps);
+std::pmr::vector<Region> read_maps(pid_t pid, bool with_smaps,
+                                   std::pmr::memory_resource* memory = std::pmr::get_default_resource());
 
 // Everything ProcessInfo holds, from stat, status, exe, cmdline, comm and sched_getaffinity.
 ProcessInfo read_process_info(pid_t pid);
@@ -88,7 +89,8 @@ uint64_t now_unix_ns();
 // ---- pure parsers of already-read text (exposed so tests can feed them odd input) ------------
 
 // The text of /proc/PID/maps or /proc/PID/smaps. Lines that do not parse are skipped.
-std::vector<Region> parse_maps(std::string_view text, bool with_smaps);
+std::pmr::vector<Region> parse_maps(std::string_view text, bool with_smaps,
+                                    std::pmr::memory_resource* memory = std::pmr::get_default_resource());
 
 // The text of /proc/PID/task/TID/syscall.
 SyscallState parse_syscall(std::string_view text);

@@ -29,7 +29,7 @@ std::vector<std::string_view> tokens_of(std::string_view line) {
 // "0100007F:1F90" or the 32-hex-digit IPv6 form. The kernel prints each 32-bit word of the
 // address as a native-endian number, so copying the parsed words back as native memory gives
 // the address bytes in network order on any host.
-bool parse_inet_endpoint(std::string_view text, int family, std::string& address,
+bool parse_inet_endpoint(std::string_view text, int family, std::pmr::string& address,
                          uint16_t& port) {
   size_t colon = text.find(':');
   if (colon == std::string_view::npos) return false;

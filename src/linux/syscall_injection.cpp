@@ -81,7 +81,7 @@ bool is_harmless_instruction(const uint8_t* p, size_t n) {
   return false;
 }
 
-uint64_t find_syscall_gadget(pid_t pid, const std::vector<Region>& regions) {
+uint64_t find_syscall_gadget(pid_t pid, std::span<const Region> regions) {
   auto executable = [](const Region& r) { return (r.prot & PROT_EXEC) && (r.prot & PROT_READ); };
   for (const Region& r : regions) {
     if (executable(r) && r.path == "[vdso]") {

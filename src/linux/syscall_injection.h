@@ -9,6 +9,8 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
+#include <string_view>
 #include <vector>
 
 #include "linux/ptrace_thread.h"
@@ -20,7 +22,7 @@ namespace snapdump::os {
 // own registers (ret, cmp, test, reg-to-reg mov, ...). That property is what makes the VA clone
 // safe: a clone that ever ran would execute only that one instruction before it traps.
 // Looks in [vdso] first, then libc, then any executable mapping. Throws Error(not_supported).
-uint64_t find_syscall_gadget(pid_t pid, const std::vector<Region>& regions);
+uint64_t find_syscall_gadget(pid_t pid, std::span<const Region> regions);
 
 // True if the bytes at `next` (the instruction after a syscall) are on the allow-list.
 bool is_harmless_instruction(const uint8_t* next, size_t available);

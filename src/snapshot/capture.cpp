@@ -170,7 +170,7 @@ class Capturer {
     s_.process = os::read_process_info(s_.pid);
     {
       PhaseTimer t(s_.perf.va_space);
-      s_.regions = os::read_maps(s_.pid, /*with_smaps=*/true);
+      s_.regions = os::read_maps(s_.pid, /*with_smaps=*/true, s_.memory());
       s_.process.maps_text = optional_file("maps");
     }
     if (s_.mode == MemoryMode::clone) {
@@ -203,7 +203,7 @@ class Capturer {
     if (s_.flags & capture::kHandles) {
       PhaseTimer t(s_.perf.handles);
       pid_t from = s_.clone ? s_.clone->pid() : s_.pid;
-      s_.handles = os::read_handles(from, s_.flags);
+      s_.handles = os::read_handles(from, s_.flags, s_.memory());
     }
     if (s_.clone) {
       // Outside the pause. A failure here is not fatal: reads fall back to process_vm_readv.

@@ -7,7 +7,7 @@ namespace {
 
 struct TypeSpecificText {
   std::string& out;
-  void line(std::string_view key, const std::string& value) { out += fmt::format("{}: {}\n", key, value); }
+  void line(std::string_view key, std::string_view value) { out += fmt::format("{}: {}\n", key, value); }
 
   void operator()(const std::monostate&) {}
   void operator()(const SocketInfo& s) {
@@ -42,7 +42,7 @@ struct TypeSpecificText {
   }
   void operator()(const InotifyInfo& n) {
     for (const InotifyWatch& w : n.watches) {
-      line("wd", fmt::format("{} ino: {} mask: {:#x}{}", w.wd, w.inode, w.mask, w.path.empty() ? "" : " path: " + w.path));
+      line("wd", fmt::format("{} ino: {} mask: {:#x}{}", w.wd, w.inode, w.mask, w.path.empty() ? "" : " path: " + std::string(w.path)));
     }
   }
   void operator()(const MemfdInfo& m) {

@@ -36,7 +36,7 @@ SnapshotState::~SnapshotState() {
 namespace {
 
 template <class T>
-const T* walk(const std::vector<T>& items, WalkMarker& marker) {
+const T* walk(std::span<const T> items, WalkMarker& marker) {
   if (marker.position() >= items.size()) return nullptr;
   const T* item = &items[marker.position()];
   marker.set_position(marker.position() + 1);
@@ -65,22 +65,22 @@ std::optional<pid_t> Snapshot::va_clone_pid() const {
   return state().clone->pid();
 }
 
-const std::vector<ThreadEntry>& Snapshot::threads() const {
+std::span<const ThreadEntry> Snapshot::threads() const {
   if (!(state().flags & capture::kThreads)) not_captured("threads", "kThreads");
   return state().threads;
 }
-const std::vector<Region>& Snapshot::regions() const {
+std::span<const Region> Snapshot::regions() const {
   if (!(state().flags & capture::kVaSpace)) not_captured("VA space", "kVaSpace");
   // Module identities are section information: shown only when it was asked for.
   if (!(state().flags & capture::kVaSpaceSectionInformation)) return state().regions_without_sections;
   return state().regions;
 }
-const std::vector<Region>& Snapshot::memory_map() const { return state().regions; }
-const std::vector<HandleEntry>& Snapshot::handles() const {
+std::span<const Region> Snapshot::memory_map() const { return state().regions; }
+std::span<const HandleEntry> Snapshot::handles() const {
   if (!(state().flags & capture::kHandles)) not_captured("handles", "kHandles");
   return state().handles;
 }
-const std::vector<AuxiliaryPage>& Snapshot::auxiliary_pages() const { return state().aux_pages; }
+std::span<const AuxiliaryPage> Snapshot::auxiliary_pages() const { return state().aux_pages; }
 PerformanceCounters Snapshot::performance() const {
   if (!(state().flags & capture::kCreateMeasurePerformance)) {
     not_captured("performance counters", "kCreateMeasurePerformance");
@@ -102,7 +102,7 @@ const ThreadEntry* Snapshot::walk_threads(WalkMarker& m) const { return walk(thr
 const Region* Snapshot::walk_regions(WalkMarker& m) const { return walk(regions(), m); }
 const HandleEntry* Snapshot::walk_handles(WalkMarker& m) const { return walk(handles(), m); }
 const AuxiliaryPage* Snapshot::walk_auxiliary_pages(WalkMarker& m) const {
-  return walk(state().aux_pages, m);
+  return walk(auxiliary_pages(), m);
 }
 
 size_t Snapshot::read_memory(uint64_t address, std::span<uint8_t> out, ReadSource* source) const {
@@ -152,7 +152,7 @@ std::optional<std::vector<std::pair<uint64_t, uint64_t>>> Snapshot::populated(ui
   return os::populated_ranges(s.clone ? s.clone->pid() : s.pid, start, end);
 }
 
-const Region* find_region(const std::vector<Region>& regions, uint64_t address) {
+const Region* find_region(std::span<const Region> regions, uint64_t address) {
   auto it = std::upper_bound(regions.begin(), regions.end(), address,
                              [](uint64_t a, const Region& r) { return a < r.start; });
   if (it == regions.begin()) return nullptr;

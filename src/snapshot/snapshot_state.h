@@ -29,13 +29,13 @@ struct SnapshotState {
   ContextFlags context_flags = 0;
   MemoryMode mode = MemoryMode::auxiliary_pages;
   ProcessInfo process;
-  std::vector<ThreadEntry> threads;
-  std::vector<Region> regions;           // always read, with module identities; exposed only with kVaSpace
+  std::pmr::vector<ThreadEntry> threads;
+  std::pmr::vector<Region> regions;           // always read, with module identities; exposed only with kVaSpace
   // What regions() shows with kVaSpace but without kVaSpaceSectionInformation: the same
   // regions without their ELF identities (empty otherwise).
-  std::vector<Region> regions_without_sections;
-  std::vector<HandleEntry> handles;
-  std::vector<AuxiliaryPage> aux_pages;  // sorted by address, not overlapping
+  std::pmr::vector<Region> regions_without_sections;
+  std::pmr::vector<HandleEntry> handles;
+  std::pmr::vector<AuxiliaryPage> aux_pages;  // sorted by address, not overlapping
   PerformanceCounters perf;
   uint64_t clone_created_ns = 0;  // CLOCK_MONOTONIC
 

@@ -14,9 +14,8 @@
 namespace snapdump::detail {
 namespace {
 
-bool ends_with(const std::string& s, const char* tail) {
-  size_t n = std::strlen(tail);
-  return s.size() >= n && s.compare(s.size() - n, n, tail) == 0;
+bool ends_with(std::string_view s, std::string_view tail) {
+  return s.size() >= tail.size() && s.substr(s.size() - tail.size()) == tail;
 }
 
 template <class T>
@@ -28,7 +27,7 @@ std::optional<T> read_as(pid_t pid, uint64_t address) {
 }
 
 // The offset of struct pthread's start_routine, from the descriptor libc publishes.
-std::optional<uint32_t> start_routine_offset(pid_t pid, const std::vector<Region>& regions) {
+std::optional<uint32_t> start_routine_offset(pid_t pid, std::span<const Region> regions) {
   for (const Region& r : regions) {
     // glibc 2.34 and later: libc.so.6; before, the descriptor lived in libpthread.so.0.
     if (!r.elf || !(ends_with(r.path, "/libc.so.6") || ends_with(r.path, "/libpthread.so.0"))) continue;
@@ -43,8 +42,8 @@ std::optional<uint32_t> start_routine_offset(pid_t pid, const std::vector<Region
 
 }  // namespace
 
-void attach_thread_starts(pid_t pid, const std::vector<Region>& regions, const std::string& auxv,
-                          std::vector<ThreadEntry>& threads) {
+void attach_thread_starts(pid_t pid, std::span<const Region> regions, std::string_view auxv,
+                          std::span<ThreadEntry> threads) {
   std::optional<uint32_t> field;
   bool looked = false;
   for (ThreadEntry& t : threads) {

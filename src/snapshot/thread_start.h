@@ -3,7 +3,9 @@
 
 #include <sys/types.h>
 
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "snapdump/snapshot_types.h"
@@ -17,7 +19,7 @@ namespace snapdump::detail {
 // _thread_db_pthread_start_routine (the descriptor libthread_db reads: bit size, element count,
 // byte offset). The field never changes after the thread starts, so it is read from the live
 // process, after the pause. Threads whose start stays unknown keep 0.
-void attach_thread_starts(pid_t pid, const std::vector<Region>& regions, const std::string& auxv,
-                          std::vector<ThreadEntry>& threads);
+void attach_thread_starts(pid_t pid, std::span<const Region> regions, std::string_view auxv,
+                          std::span<ThreadEntry> threads);
 
 }  // namespace snapdump::detail

@@ -13,7 +13,7 @@ using namespace snapdump::win;
 namespace {
 
 template <class Entry, class Source, class Convert>
-DWORD walk(const std::vector<Source>& items, WalkMarkerObject& m, void* buffer, DWORD length, Convert convert) {
+DWORD walk(std::span<const Source> items, WalkMarkerObject& m, void* buffer, DWORD length, Convert convert) {
   if (m.marker.position() >= items.size()) return ERROR_NO_MORE_ITEMS;
   if (!buffer) return ERROR_MORE_DATA;  // an entry is there, but nowhere to put it
   if (length != sizeof(Entry)) return ERROR_BAD_LENGTH;

@@ -50,7 +50,7 @@ struct Dynamic {
 
 // The main program's dynamic section, through its program headers.
 std::optional<Dynamic> main_dynamic(WriteContext& ctx) {
-  const std::string& auxv = ctx.snapshot.process().auxv_raw;
+  std::string_view auxv = ctx.snapshot.process().auxv_raw;
   uint64_t phdr = os::auxv_value(auxv, AT_PHDR), phnum = os::auxv_value(auxv, AT_PHNUM);
   if (phdr == 0 || phnum == 0 || phnum > 256) return std::nullopt;
   std::optional<uint64_t> bias;

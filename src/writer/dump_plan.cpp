@@ -53,9 +53,9 @@ uint32_t page_protection_of(const Region& r) {
   return read ? format::page::kReadOnly : format::page::kNoAccess;
 }
 
-std::string file_name(const std::string& path) {
+std::string file_name(std::string_view path) {
   size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
+  return std::string(slash == std::string::npos ? path : path.substr(slash + 1));
 }
 
 std::vector<uint8_t> cv_record_of(const ElfIdentity& elf) {
@@ -79,7 +79,7 @@ void enumerate(const Snapshot& snapshot, const DumpOptions& options, Steering& s
     if (!r.elf) continue;
     ModuleWriteFlags flags = default_module_flags(options.type);
     if (!steering->include_module(r.elf->load_address, flags) || !(flags & module_write::kModule)) continue;
-    plan.modules.push_back({&r, flags, filter_paths ? file_name(r.path) : r.path, cv_record_of(*r.elf)});
+    plan.modules.push_back({&r, flags, filter_paths ? file_name(r.path) : std::string(r.path), cv_record_of(*r.elf)});
   }
   steering.check_cancel("enumerating threads and modules");
 }

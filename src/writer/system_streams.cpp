@@ -23,7 +23,7 @@ std::string system_file(const char* path) {
   }
 }
 
-void add_text(WriteContext& ctx, format::StreamType type, const std::string& text) {
+void add_text(WriteContext& ctx, format::StreamType type, std::string_view text) {
   if (text.empty()) return;
   uint32_t rva = ctx.builder.append(text.data(), text.size());
   ctx.builder.add_stream(type, rva, static_cast<uint32_t>(text.size()));

@@ -18,7 +18,7 @@ constexpr std::string_view kCredentialFields[] = {
     "Uid:", "Gid:", "Groups:", "NStgid:", "CapInh:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:",
     "NoNewPrivs:", "Seccomp:", "Seccomp_filters:"};
 
-std::string credentials(const std::string& status) {
+std::string credentials(std::string_view status) {
   std::string out;
   size_t at = 0;
   while (at < status.size()) {

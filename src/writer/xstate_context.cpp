@@ -45,7 +45,7 @@ std::optional<std::vector<uint8_t>> xstate_context(const ThreadEntry& t, const f
   return blob;
 }
 
-std::optional<format::XStateConfigFeatureMscInfo> xstate_config(const std::vector<ThreadEntry>& threads) {
+std::optional<format::XStateConfigFeatureMscInfo> xstate_config(std::span<const ThreadEntry> threads) {
   const ThreadEntry* sample = nullptr;
   for (const ThreadEntry& t : threads) {
     if (t.capture == ThreadCapture::stopped && enabled_features(t.xsave)) {

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "snapdump/format/structs.h"
@@ -25,6 +26,6 @@ std::optional<std::vector<uint8_t>> xstate_context(const ThreadEntry& thread, co
 // XSTATE_CONFIG_FEATURE_MSC_INFO for the XSAVE areas of `threads`: the features the kernel
 // enabled (XCR0, from the area's software-reserved bytes) with their CPUID offsets and sizes,
 // and the size of one context blob. nullopt if no thread has an XSAVE area.
-std::optional<format::XStateConfigFeatureMscInfo> xstate_config(const std::vector<ThreadEntry>& threads);
+std::optional<format::XStateConfigFeatureMscInfo> xstate_config(std::span<const ThreadEntry> threads);
 
 }  // namespace snapdump::writer

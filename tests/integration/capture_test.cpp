@@ -1,4 +1,6 @@
 // Captures of real target processes, checked against what the targets say they set up.
+#include <span>
+#include <string_view>
 #include <elf.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -58,8 +60,8 @@ bool function_on_stack(const Snapshot& s, const ThreadEntry& t, uint64_t functio
   return false;
 }
 
-std::string readelf_build_id(const std::string& path) {
-  std::string cmd = "readelf -n '" + path + "' 2>/dev/null";
+std::string readelf_build_id(std::string_view path) {
+  std::string cmd = "readelf -n '" + std::string(path) + "' 2>/dev/null";
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return "";
   char line[512];
@@ -118,7 +120,7 @@ TEST_P(CaptureTest, EveryThreadWithItsNameAndFunction) {
     pid_t tid = rt["tid"].get<pid_t>();
     const ThreadEntry* t = find_thread(snap, tid);
     ASSERT_NE(t, nullptr) << "thread " << tid << " missing";
-    EXPECT_EQ(t->name, rt["name"].get<std::string>());
+    EXPECT_EQ(std::string(t->name), rt["name"].get<std::string>());
     EXPECT_EQ(t->capture, ThreadCapture::stopped);
     EXPECT_EQ(t->context_flags & context::kAll, context::kAll);
     EXPECT_FALSE(t->xsave.empty());

@@ -177,7 +177,7 @@ TEST(DumpCallbacks, IncludeModuleAndModuleExcludeOrNarrowModules) {
   ModuleSteering cb;
   cb.strip_cv_path = target->report()["exe"];
   for (const Region& r : snap.memory_map()) {
-    if (r.elf && r.path == plugin) cb.drop_base = r.elf->load_address;
+    if (r.elf && std::string_view(r.path) == plugin) cb.drop_base = r.elf->load_address;
   }
   ASSERT_NE(cb.drop_base, 0u);
   DumpOptions options;

@@ -1,5 +1,6 @@
 // The memory and filtering MINIDUMP_TYPE flags, each asserted against a dump without it, on
 // real spawned targets (docs/minidump.md gives the Linux meaning of each).
+#include <string_view>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -215,7 +216,7 @@ TEST_F(DumpTypeFlags, ScanMemoryMarksModulesTheStacksPointInto) {
   EXPECT_TRUE(flag_of(exe));            // return addresses into the park functions
   EXPECT_TRUE(flag_of("/libc.so.6"));   // every thread is in a libc call
   EXPECT_FALSE(flag_of(plugin));        // only a global points at the plugin
-  for (const auto& m : d.modules()) EXPECT_NE(m.name, plugin);
+  for (const auto& m : d.modules()) EXPECT_NE(std::string_view(m.name), plugin);
 }
 
 TEST_F(DumpTypeFlags, FilterModulePathsKeepsOnlyFileNames) {

@@ -1,6 +1,7 @@
 // The MINIDUMP_TYPE flags whose Linux meaning is a decision (docs/minidump.md):
 // WithTokenInformation (the process's credentials), WithUnloadedModules (Linux remembers none:
 // an empty list) and WithIptTrace (refused before the target is touched).
+#include <string_view>
 #include <unistd.h>
 
 #include <algorithm>
@@ -138,7 +139,7 @@ TEST(DsoDebugStream, ListsWhatTheDynamicLinkerHasLoaded) {
   EXPECT_FALSE(dso->dynamic_section.empty());
   EXPECT_EQ(dso->dynamic_section.size() % 16, 0u);
   ASSERT_GE(dso->objects.size(), 4u);
-  EXPECT_EQ(dso->objects[0].name, "") << "the main program comes first, unnamed";
+  EXPECT_EQ(std::string_view(dso->objects[0].name), "") << "the main program comes first, unnamed";
   const auto& libs = target->report()["libs"];
   auto modules = d.modules();
   auto object = [&](const std::string& name) -> const reader::DsoDebugView::Object* {

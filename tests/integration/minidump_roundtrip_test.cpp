@@ -1,5 +1,6 @@
 // Dumps of real targets read back by our reader: every value the snapshot held is in the file,
 // exactly, and the reader finds nothing wrong with it.
+#include <string_view>
 #include <unistd.h>
 
 #include <algorithm>
@@ -55,7 +56,7 @@ TEST(MinidumpRoundTrip, NormalDumpHoldsTheSnapshotExactly) {
   for (const ThreadEntry& t : snap.threads()) {
     auto it = std::find_if(threads.begin(), threads.end(), [&](const auto& v) { return v.tid == static_cast<uint32_t>(t.tid); });
     ASSERT_NE(it, threads.end()) << t.tid;
-    EXPECT_EQ(it->name, t.name);
+    EXPECT_EQ(it->name, std::string(t.name));
     ASSERT_TRUE(it->context);
     EXPECT_EQ(it->context->context_flags, 0x0010001Fu);
     EXPECT_EQ(it->context->rip, t.regs.rip);
@@ -79,9 +80,9 @@ TEST(MinidumpRoundTrip, NormalDumpHoldsTheSnapshotExactly) {
     ++elf_regions;
     auto m = std::find_if(modules.begin(), modules.end(), [&](const auto& m) { return m.base == r.elf->load_address; });
     ASSERT_NE(m, modules.end()) << r.path;
-    EXPECT_EQ(m->name, r.path);
+    EXPECT_EQ(m->name, std::string_view(r.path));
     EXPECT_EQ(m->size, r.elf->image_size);
-    EXPECT_EQ(m->build_id, r.elf->build_id) << r.path;
+    EXPECT_EQ(m->build_id, std::vector<uint8_t>(r.elf->build_id.begin(), r.elf->build_id.end())) << r.path;
     if (!r.elf->build_id.empty()) {
       EXPECT_EQ(m->cv_signature, format::kCvSignatureElf);
     }
@@ -147,8 +148,8 @@ TEST(MinidumpRoundTrip, HandleDataNamesEveryFd) {
   ASSERT_EQ(handles.size(), snap.handles().size());
   for (size_t i = 0; i < handles.size(); ++i) {
     EXPECT_EQ(handles[i].handle, static_cast<uint64_t>(snap.handles()[i].fd));
-    EXPECT_EQ(handles[i].type_name, snap.handles()[i].type_name);
-    EXPECT_EQ(handles[i].object_name, snap.handles()[i].name);
+    EXPECT_EQ(std::string_view(handles[i].type_name), snap.handles()[i].type_name);
+    EXPECT_EQ(handles[i].object_name, std::string_view(snap.handles()[i].name));
   }
   // Each fd's details ride in its object information, as text a person can read; checked here
   // against what the target says it set up.

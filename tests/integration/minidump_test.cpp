@@ -1,5 +1,7 @@
 // Minidumps of real targets, loaded by readers nobody here wrote: LLDB (lldb-16) and Breakpad's
 // minidump_stackwalk. A dump a real debugger cannot open is a bug.
+#include <span>
+#include <string_view>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -26,7 +28,7 @@ std::string temp_dump(const char* name) {
 }
 
 // LLDB prints a 20-byte build-id as a UUID "C87A547C-0920-9991-5DEC-4F19A04FB5B2-2D14D17F".
-std::string lldb_uuid(const std::vector<uint8_t>& build_id) {
+std::string lldb_uuid(std::span<const uint8_t> build_id) {
   std::string h = snapdump::testing::to_hex(build_id), out;
   const size_t groups[] = {8, 4, 4, 4, 12, 8, 8, 8};
   size_t at = 0;
@@ -63,7 +65,7 @@ TEST(MinidumpInLldb, EveryThreadBacktraceAndModule) {
   int matched = 0;
   for (const Region& r : snap.memory_map()) {
     if (!r.elf || r.elf->build_id.empty() || r.path.empty() || r.path[0] != '/') continue;
-    auto m = std::find_if(modules.begin(), modules.end(), [&](const auto& m) { return m.path == r.path; });
+    auto m = std::find_if(modules.begin(), modules.end(), [&](const auto& m) { return m.path == std::string_view(r.path); });
     ASSERT_NE(m, modules.end()) << r.path << " missing from LLDB's image list\n" << lldb.out;
     EXPECT_EQ(m->uuid, lldb_uuid(r.elf->build_id)) << r.path;
     EXPECT_EQ(m->base, r.elf->load_address) << r.path;

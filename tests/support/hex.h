@@ -3,12 +3,13 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <span>
 #include <string>
 #include <vector>
 
 namespace snapdump::testing {
 
-inline std::string to_hex(const std::vector<uint8_t>& bytes) {
+inline std::string to_hex(std::span<const uint8_t> bytes) {
   std::string s;
   char buf[3];
   for (uint8_t b : bytes) {

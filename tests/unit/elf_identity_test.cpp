@@ -1,6 +1,8 @@
 // ELF identities against the test binary, libc and the vDSO, checked with readelf.
 #include "linux/elf_identity.h"
 
+#include <span>
+#include <string_view>
 #include <elf.h>
 #include <signal.h>
 #include <sys/auxv.h>
@@ -17,7 +19,7 @@
 namespace snapdump::os {
 namespace {
 
-std::string hex(const std::vector<uint8_t>& bytes) {
+std::string hex(std::span<const uint8_t> bytes) {
   static const char digits[] = "0123456789abcdef";
   std::string text;
   for (uint8_t b : bytes) {
@@ -52,7 +54,7 @@ std::string self_exe() {
 
 bool is_libc(const Region& region) {
   auto slash = region.path.rfind('/');
-  std::string base = slash == std::string::npos ? region.path : region.path.substr(slash + 1);
+  std::string base(slash == std::string::npos ? std::string_view(region.path) : std::string_view(region.path).substr(slash + 1));
   return base.starts_with("libc.so") || base.starts_with("libc-");
 }
 
@@ -109,7 +111,7 @@ void expect_modules_attached(pid_t pid) {
       EXPECT_EQ(region.type, RegionType::image) << region.path;
       if (region.elf) libc_base = &region;
     }
-    if (region.path == self_exe() && region.elf) exe_base = &region;
+    if (std::string_view(region.path) == self_exe() && region.elf) exe_base = &region;
     if (region.path == "[vdso]") vdso = &region;
     if (region.path == "[heap]" || region.path == "[stack]") {
       EXPECT_FALSE(region.elf.has_value());

@@ -5,6 +5,7 @@
 #include "support/external_readers.h"
 #include "support/target_process.h"
 
+#include <string_view>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -299,11 +300,11 @@ TEST(ExternalReadersParse, LldbBacktracesFromLiveAttachKeepNamesAndLastFrames) {
   ASSERT_EQ(threads.size(), 2u);
   EXPECT_EQ(threads[0].index, 1u);
   EXPECT_EQ(threads[0].tid, 492u);
-  EXPECT_EQ(threads[0].name, "snapdump_target");
+  EXPECT_EQ(std::string_view(threads[0].name), "snapdump_target");
   // The stop report showed frame #0 only; `bt all` came later and wins.
   EXPECT_EQ(threads[0].frames.size(), 4u);
   EXPECT_EQ(threads[1].tid, 494u);
-  EXPECT_EQ(threads[1].name, "sd-nanosleep");
+  EXPECT_EQ(std::string_view(threads[1].name), "sd-nanosleep");
   EXPECT_EQ(threads[1].frames, (std::vector<std::string>{"__GI___clock_nanosleep",
                                                          "__GI___nanosleep", "park_in_nanosleep"}));
 }
@@ -349,12 +350,12 @@ TEST(ExternalReadersParse, LldbBareAddressFrameIsShownAsAddress) {
 TEST(ExternalReadersParse, LldbImageList) {
   std::vector<LldbModule> modules = parse_lldb_image_list(kLldbImageList);
   ASSERT_EQ(modules.size(), 4u);
-  EXPECT_EQ(modules[0].path, "/work/main/build-lead/tests/targets/snapdump_target");
+  EXPECT_EQ(std::string_view(modules[0].path), "/work/main/build-lead/tests/targets/snapdump_target");
   EXPECT_EQ(modules[0].uuid, "C87A547C-0920-9991-5DEC-4F19A04FB5B2-2D14D17F");
   EXPECT_EQ(modules[0].base, 0x00005591e46e4000u);
   EXPECT_EQ(modules[0].symbol_file, "");
-  EXPECT_EQ(modules[1].path, "[vdso](0x00007f07e7549000)");
-  EXPECT_EQ(modules[2].path, "/lib/x86_64-linux-gnu/libc.so.6");
+  EXPECT_EQ(std::string_view(modules[1].path), "[vdso](0x00007f07e7549000)");
+  EXPECT_EQ(std::string_view(modules[2].path), "/lib/x86_64-linux-gnu/libc.so.6");
   EXPECT_EQ(modules[2].symbol_file,
             "/usr/lib/debug/.build-id/93/ac61ec5a8eb1396f9fbd350e3169a558528a40.debug");
   EXPECT_EQ(modules[3].base, 0x00007f07e754b000u);
@@ -365,7 +366,7 @@ TEST(ExternalReadersParse, LldbImageList) {
   ASSERT_EQ(bare.size(), 1u);
   EXPECT_EQ(bare[0].uuid, "");
   EXPECT_EQ(bare[0].base, 0x400000u);
-  EXPECT_EQ(bare[0].path, "/tmp/a.out");
+  EXPECT_EQ(std::string_view(bare[0].path), "/tmp/a.out");
 }
 
 TEST(ExternalReadersParse, StackwalkMachineReadable) {

@@ -1,6 +1,8 @@
 // read_handles against a forked child that opens one fd of every kind with known state.
 #include "linux/fd_inspect.h"
 
+#include <span>
+#include <string_view>
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -173,7 +175,7 @@ class FdChild {
   std::string tag_, file_path_, fifo_path_, abstract_name_;
 };
 
-std::map<int, HandleEntry> by_fd(const std::vector<HandleEntry>& handles) {
+std::map<int, HandleEntry> by_fd(std::span<const HandleEntry> handles) {
   std::map<int, HandleEntry> map;
   for (const HandleEntry& entry : handles) map[entry.fd] = entry;
   return map;
@@ -219,7 +221,7 @@ TEST_F(FdInspectTest, KindsAndTypeNames) {
     ASSERT_TRUE(handles.count(e.fd)) << "fd " << e.fd;
     const HandleEntry& entry = handles[e.fd];
     EXPECT_EQ(entry.kind, e.kind) << "fd " << e.fd << " " << entry.name;
-    EXPECT_EQ(entry.type_name, e.type_name) << "fd " << e.fd;
+    EXPECT_EQ(std::string_view(entry.type_name), e.type_name) << "fd " << e.fd;
     EXPECT_GT(entry.capture_time_unix_ns, 0u);
   }
   EXPECT_STREQ(to_string(FdKind::eventfd), "eventfd");
@@ -233,7 +235,7 @@ TEST_F(FdInspectTest, NamesAndBasicInformation) {
   const HandleEntry& file = handles[f.file];
   EXPECT_TRUE(file.has_name);
   EXPECT_TRUE(file.has_basic);
-  EXPECT_EQ(file.name, child.file_path());
+  EXPECT_EQ(std::string(file.name), child.file_path());
   EXPECT_EQ(file.position, 3u);
   EXPECT_EQ(file.open_flags & O_ACCMODE, static_cast<uint32_t>(O_RDWR));
   EXPECT_EQ(file.granted_access, 0xC0000000u);
@@ -244,21 +246,21 @@ TEST_F(FdInspectTest, NamesAndBasicInformation) {
   EXPECT_GT(file.mount_id, 0u);
 
   const HandleEntry& null = handles[f.dev_null];
-  EXPECT_EQ(null.name, "/dev/null");
+  EXPECT_EQ(std::string_view(null.name), "/dev/null");
   EXPECT_EQ(null.granted_access, 0x40000000u);
   EXPECT_TRUE(null.open_flags & O_APPEND);
 
   const HandleEntry& directory = handles[f.directory];
-  EXPECT_EQ(directory.name, "/tmp");
+  EXPECT_EQ(std::string_view(directory.name), "/tmp");
   EXPECT_EQ(directory.granted_access, 0x80000000u);
   EXPECT_TRUE(S_ISDIR(directory.mode));
 
   const HandleEntry& memfd = handles[f.memfd];
-  EXPECT_EQ(memfd.name, "/memfd:sd memfd (deleted)");
+  EXPECT_EQ(std::string_view(memfd.name), "/memfd:sd memfd (deleted)");
   EXPECT_TRUE(memfd.open_flags & O_CLOEXEC);
   EXPECT_EQ(handles[f.eventfd_semaphore].open_flags & O_NONBLOCK,
             static_cast<uint32_t>(O_NONBLOCK));
-  EXPECT_EQ(handles[f.fifo].name, child.fifo_path());
+  EXPECT_EQ(std::string_view(handles[f.fifo].name), child.fifo_path());
 }
 
 TEST_F(FdInspectTest, HandlesOnlyGivesKindsWithoutDetails) {
@@ -322,7 +324,7 @@ TEST_F(FdInspectTest, EpollInotifyPidfdMemfdPipe) {
   EXPECT_EQ(specific<PidfdInfo>(handles, f.pidfd).pid, ::getpid());
 
   const auto& memfd = specific<MemfdInfo>(handles, f.memfd);
-  EXPECT_EQ(memfd.name, "sd memfd");
+  EXPECT_EQ(std::string_view(memfd.name), "sd memfd");
   EXPECT_EQ(memfd.size, 8192u);
   EXPECT_EQ(memfd.seals, static_cast<uint32_t>(F_SEAL_SHRINK | F_SEAL_GROW));
 
@@ -334,7 +336,7 @@ TEST_F(FdInspectTest, EpollInotifyPidfdMemfdPipe) {
   EXPECT_FALSE(read_end.write_end);
   EXPECT_TRUE(write_end.write_end);
   EXPECT_FALSE(write_end.read_end);
-  EXPECT_EQ(handles[f.pipe_read].name, "pipe:[" + std::to_string(read_end.inode) + "]");
+  EXPECT_EQ(std::string_view(handles[f.pipe_read].name), "pipe:[" + std::to_string(read_end.inode) + "]");
 
   const auto& fifo = specific<PipeInfo>(handles, f.fifo);
   EXPECT_TRUE(fifo.read_end && fifo.write_end);
@@ -348,21 +350,21 @@ TEST_F(FdInspectTest, Sockets) {
   EXPECT_EQ(tcp.family, AF_INET);
   EXPECT_EQ(tcp.type, SOCK_STREAM);
   EXPECT_EQ(tcp.protocol, IPPROTO_TCP);
-  EXPECT_EQ(tcp.local_address, "127.0.0.1:" + std::to_string(f.tcp_port));
-  EXPECT_EQ(tcp.remote_address, "0.0.0.0:0");
+  EXPECT_EQ(std::string_view(tcp.local_address), "127.0.0.1:" + std::to_string(f.tcp_port));
+  EXPECT_EQ(std::string_view(tcp.remote_address), "0.0.0.0:0");
   EXPECT_EQ(tcp.state, "LISTEN");
-  EXPECT_EQ(handles[f.tcp_listener].name, "socket:[" + std::to_string(tcp.inode) + "]");
+  EXPECT_EQ(std::string_view(handles[f.tcp_listener].name), "socket:[" + std::to_string(tcp.inode) + "]");
 
   const auto& udp = specific<SocketInfo>(handles, f.udp);
   EXPECT_EQ(udp.family, AF_INET);
   EXPECT_EQ(udp.type, SOCK_DGRAM);
   EXPECT_EQ(udp.protocol, IPPROTO_UDP);
-  EXPECT_EQ(udp.local_address, "127.0.0.1:" + std::to_string(f.udp_port));
+  EXPECT_EQ(std::string_view(udp.local_address), "127.0.0.1:" + std::to_string(f.udp_port));
 
   const auto& listener = specific<SocketInfo>(handles, f.unix_listener);
   EXPECT_EQ(listener.family, AF_UNIX);
   EXPECT_EQ(listener.type, SOCK_STREAM);
-  EXPECT_EQ(listener.local_address, "@" + child.abstract_name());
+  EXPECT_EQ(std::string_view(listener.local_address), "@" + child.abstract_name());
   EXPECT_EQ(listener.state, "LISTEN");
 
   const auto& unbound = specific<SocketInfo>(handles, f.tcp_unbound);
@@ -370,12 +372,12 @@ TEST_F(FdInspectTest, Sockets) {
   EXPECT_EQ(unbound.type, SOCK_STREAM);
   EXPECT_EQ(unbound.protocol, IPPROTO_TCP);
   EXPECT_NE(unbound.inode, 0u);
-  EXPECT_EQ(unbound.local_address, "");
+  EXPECT_EQ(std::string_view(unbound.local_address), "");
 
   const auto& pair = specific<SocketInfo>(handles, f.pair0);
   EXPECT_EQ(pair.family, AF_UNIX);
   EXPECT_EQ(pair.state, "CONNECTED");
-  EXPECT_EQ(pair.local_address, "");
+  EXPECT_EQ(std::string_view(pair.local_address), "");
 }
 
 TEST(FdInspectErrors, NonexistentPid) {
@@ -474,15 +476,15 @@ TEST(FdInspectParse, SocketTables) {
       "   1: 0000:1 bad\n",
       AF_INET6, SOCK_STREAM, IPPROTO_TCP, table);
   ASSERT_EQ(table.count(555), 1u);
-  EXPECT_EQ(table[555].local_address, "[::1]:8080");
-  EXPECT_EQ(table[555].remote_address, "[::]:0");
+  EXPECT_EQ(std::string_view(table[555].local_address), "[::1]:8080");
+  EXPECT_EQ(std::string_view(table[555].remote_address), "[::]:0");
   EXPECT_EQ(table[555].state, "LISTEN");
   parse_unix_sockets(
       "Num       RefCount Protocol Flags    Type St Inode Path\n"
       "0000000000000000: 00000002 00000000 00010000 0001 01 777 /run/with space.sock\n"
       "0000000000000000: 00000002\n",
       table);
-  EXPECT_EQ(table[777].local_address, "/run/with space.sock");
+  EXPECT_EQ(std::string_view(table[777].local_address), "/run/with space.sock");
   EXPECT_EQ(table[777].state, "LISTEN");
   parse_netlink_sockets(
       "sk               Eth Pid        Groups   Rmem     Wmem     Dump  Locks    Drops    Inode\n"
@@ -490,7 +492,7 @@ TEST(FdInspectParse, SocketTables) {
       table);
   EXPECT_EQ(table[1430].family, AF_NETLINK);
   EXPECT_EQ(table[1430].protocol, 4);
-  EXPECT_EQ(table[1430].local_address, "1234");
+  EXPECT_EQ(std::string_view(table[1430].local_address), "1234");
   EXPECT_EQ(table.size(), 3u);
 }
 

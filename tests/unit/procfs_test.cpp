@@ -1,6 +1,8 @@
 // procfs readers against the test process itself and children with known state.
 #include "linux/procfs.h"
 
+#include <span>
+#include <string_view>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
@@ -39,7 +41,7 @@ std::string self_exe() {
   return n > 0 ? std::string(buffer, static_cast<size_t>(n)) : std::string();
 }
 
-const Region* region_containing(const std::vector<Region>& regions, uint64_t address) {
+const Region* region_containing(std::span<const Region> regions, uint64_t address) {
   for (const Region& region : regions) {
     if (address >= region.start && address < region.end) return &region;
   }
@@ -129,7 +131,7 @@ TEST(ProcfsTest, MapsHoldsOwnTextMapping) {
   ASSERT_NE(text, nullptr);
   EXPECT_EQ(text->prot, static_cast<uint32_t>(PROT_READ | PROT_EXEC));
   EXPECT_FALSE(text->shared);
-  EXPECT_EQ(text->path, self_exe());
+  EXPECT_EQ(std::string(text->path), self_exe());
   EXPECT_NE(text->inode, 0u);
   EXPECT_EQ(text->type, RegionType::mapped);  // image only once elf_identity has looked
   EXPECT_FALSE(text->elf.has_value());
@@ -148,7 +150,7 @@ TEST(ProcfsTest, MapsKeepsSpacesAndDeletedMarkerInPaths) {
   auto regions = read_maps(::getpid(), false);
   region = region_containing(regions, address);
   ASSERT_NE(region, nullptr);
-  EXPECT_EQ(region->path, path);
+  EXPECT_EQ(std::string(region->path), path);
   EXPECT_EQ(region->prot, static_cast<uint32_t>(PROT_READ));
   EXPECT_EQ(region->type, RegionType::mapped);
 
@@ -156,7 +158,7 @@ TEST(ProcfsTest, MapsKeepsSpacesAndDeletedMarkerInPaths) {
   regions = read_maps(::getpid(), false);
   region = region_containing(regions, address);
   ASSERT_NE(region, nullptr);
-  EXPECT_EQ(region->path, path + " (deleted)");
+  EXPECT_EQ(std::string_view(region->path), path + " (deleted)");
   ::munmap(map, 4096);
   ::close(fd);
 }
@@ -236,15 +238,15 @@ TEST(ProcfsTest, ParseMapsSurvivesOddInput) {
   EXPECT_EQ(regions[0].dev_major, 8u);
   EXPECT_EQ(regions[0].dev_minor, 2u);
   EXPECT_EQ(regions[0].inode, 173521u);
-  EXPECT_EQ(regions[0].path, "/usr/bin/with space (deleted)");
+  EXPECT_EQ(std::string_view(regions[0].path), "/usr/bin/with space (deleted)");
   EXPECT_EQ(regions[0].rss, 8192u);
   EXPECT_EQ(regions[0].swap, 0u);
   EXPECT_TRUE(regions[0].dont_fork && regions[0].wipe_on_fork && regions[0].dont_dump &&
               regions[0].huge_pages && regions[0].io);
   EXPECT_EQ(regions[1].type, RegionType::mapped);  // shared anonymous
-  EXPECT_EQ(regions[1].path, "");
+  EXPECT_EQ(std::string_view(regions[1].path), "");
   EXPECT_EQ(regions[2].type, RegionType::private_);
-  EXPECT_EQ(regions[2].path, "[anon:my heap]");
+  EXPECT_EQ(std::string_view(regions[2].path), "[anon:my heap]");
   EXPECT_EQ(regions[2].anon_huge, 0u);  // followed a header that did not parse
   EXPECT_TRUE(parse_maps("", true).empty());
 }
@@ -253,10 +255,10 @@ TEST(ProcfsTest, ProcessInfoOfSelf) {
   ProcessInfo info = read_process_info(::getpid());
   EXPECT_EQ(info.pid, ::getpid());
   EXPECT_EQ(info.parent_pid, ::getppid());
-  EXPECT_EQ(info.image_path, self_exe());
+  EXPECT_EQ(std::string(info.image_path), self_exe());
   char comm[16] = {};
   ASSERT_EQ(::prctl(PR_GET_NAME, comm), 0);
-  EXPECT_EQ(info.name, comm);
+  EXPECT_EQ(std::string_view(info.name), comm);
   EXPECT_NE(info.command_line.find(program_invocation_short_name), std::string::npos);
   EXPECT_EQ(info.thread_count, list_threads(::getpid()).size());
   EXPECT_EQ(info.uid, ::getuid());
@@ -278,9 +280,9 @@ TEST(ProcfsTest, ProcessInfoOfChildWithParenthesesInName) {
   ProcessInfo info = read_process_info(child.pid);
   EXPECT_EQ(info.pid, child.pid);
   EXPECT_EQ(info.parent_pid, ::getpid());
-  EXPECT_EQ(info.name, "a) b (c) d");
+  EXPECT_EQ(std::string_view(info.name), "a) b (c) d");
   EXPECT_EQ(info.thread_count, 1u);
-  EXPECT_EQ(info.image_path, self_exe());
+  EXPECT_EQ(std::string(info.image_path), self_exe());
   TaskStat stat;
   // The child signals readiness just before pause(), so it may still be running briefly.
   EXPECT_TRUE(eventually([&] {

@@ -2,6 +2,7 @@
 // writer agreeing with the reader), then against every kind of corruption the reader promises
 // to survive. With SNAPDUMP_FUZZ_SEEDS set, the dumps built here are also written there as the
 // fuzzer's seed corpus.
+#include <string_view>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -207,7 +208,7 @@ TEST(Reader, ParsesEveryStreamOfAValidDump) {
   EXPECT_TRUE(dump.problems().empty()) << joined(dump.problems());
   EXPECT_EQ(dump.header().signature, format::kSignature);
   EXPECT_EQ(dump.streams().size(), 13u);  // the 7 unused slots are not listed
-  EXPECT_EQ(dump.streams()[0].name, "SystemInfo");
+  EXPECT_EQ(std::string_view(dump.streams()[0].name), "SystemInfo");
 
   auto si = dump.system_info();
   ASSERT_TRUE(si);
@@ -232,7 +233,7 @@ TEST(Reader, ParsesEveryStreamOfAValidDump) {
   EXPECT_EQ(threads[0].context->rip, kRip);
   EXPECT_EQ(threads[0].context->context_flags, format::context_flags::kFull);
   EXPECT_EQ(threads[0].context_bytes.size(), sizeof(format::ContextAmd64));
-  EXPECT_EQ(threads[0].name, "worker\xc3\xa9");
+  EXPECT_EQ(std::string_view(threads[0].name), "worker\xc3\xa9");
   ASSERT_TRUE(threads[0].info);
   EXPECT_EQ(threads[0].info->start_address, 0x401500u);
 
@@ -242,7 +243,7 @@ TEST(Reader, ParsesEveryStreamOfAValidDump) {
   EXPECT_EQ(modules[0].size, 0x1000u);
   EXPECT_EQ(modules[0].checksum, 0x1111u);
   EXPECT_EQ(modules[0].time_date_stamp, 0x2222u);
-  EXPECT_EQ(modules[0].name, "/usr/bin/target");
+  EXPECT_EQ(std::string_view(modules[0].name), "/usr/bin/target");
   EXPECT_EQ(modules[0].cv_signature, format::kCvSignatureElf);
   EXPECT_EQ(modules[0].build_id, kBuildId);
   EXPECT_TRUE(dump.unloaded_modules().empty());
@@ -267,7 +268,7 @@ TEST(Reader, ParsesEveryStreamOfAValidDump) {
   auto handles = dump.handles();
   ASSERT_EQ(handles.size(), 2u);
   EXPECT_EQ(handles[0].handle, 3u);
-  EXPECT_EQ(handles[0].type_name, "File");
+  EXPECT_EQ(std::string_view(handles[0].type_name), "File");
   EXPECT_EQ(handles[0].object_name, "/tmp/x");
   EXPECT_EQ(handles[0].granted_access, 2u);
   ASSERT_EQ(handles[0].object_info.size(), 2u);
@@ -275,7 +276,7 @@ TEST(Reader, ParsesEveryStreamOfAValidDump) {
   EXPECT_EQ(handles[0].object_info[0].second, (std::vector<uint8_t>{0xaa, 0x55}));
   EXPECT_EQ(handles[0].object_info[1].first, 7u);
   EXPECT_EQ(handles[0].object_info[1].second, (std::vector<uint8_t>{0xcd, 0xab, 0, 0}));
-  EXPECT_EQ(handles[1].type_name, "");
+  EXPECT_EQ(std::string_view(handles[1].type_name), "");
   EXPECT_TRUE(handles[1].object_info.empty());
 
   auto exceptions = dump.exceptions();
@@ -321,7 +322,7 @@ TEST(Reader, OpensAFileAndReportsOpenFailures) {
                                               static_cast<std::streamsize>(bytes.size()));
   {
     auto dump = Minidump::open(path.string());
-    EXPECT_EQ(dump.modules().at(0).name, "/usr/bin/target");
+    EXPECT_EQ(std::string_view(dump.modules().at(0).name), "/usr/bin/target");
     EXPECT_EQ(dump.threads().at(0).stack.size(), 256u);
   }
   std::ofstream(path, std::ios::binary | std::ios::trunc).close();
@@ -400,7 +401,7 @@ TEST(Reader, ReportsLocationsOutsideTheFile) {
   EXPECT_FALSE(dump.text_stream(static_cast<uint32_t>(StreamType::LinuxMaps)));
   EXPECT_EQ(dump.streams().size(), 13u);  // still listed, as the directory says
   ASSERT_EQ(dump.modules().size(), 1u);
-  EXPECT_EQ(dump.modules()[0].name, "");
+  EXPECT_EQ(std::string_view(dump.modules()[0].name), "");
   ASSERT_EQ(dump.threads().size(), 1u);
   EXPECT_FALSE(dump.threads()[0].context);
   EXPECT_EQ(dump.threads()[0].stack.size(), 256u);
@@ -501,7 +502,7 @@ TEST(Reader, AcceptsPaddedListsAndRejectsShortContexts) {
   EXPECT_TRUE(mentions(dump, "thread 1 (tid 2) context is 100 bytes")) << joined(dump.problems());
   EXPECT_TRUE(mentions(dump, "odd UTF-16 length")) << joined(dump.problems());
   EXPECT_EQ(dump.problems().size(), 2u) << joined(dump.problems());
-  EXPECT_EQ(dump.modules().at(0).name, "");
+  EXPECT_EQ(std::string_view(dump.modules().at(0).name), "");
 }
 
 TEST(Reader, ConvertsUtf16Robustly) {
@@ -546,13 +547,13 @@ TEST(Reader, ParsesOlderStreamShapes) {
   ASSERT_EQ(dump.threads().size(), 1u);
   EXPECT_EQ(dump.threads()[0].tid, 77u);
   ASSERT_EQ(dump.unloaded_modules().size(), 1u);
-  EXPECT_EQ(dump.unloaded_modules()[0].name, "libgone.so");
+  EXPECT_EQ(std::string_view(dump.unloaded_modules()[0].name), "libgone.so");
   EXPECT_EQ(dump.unloaded_modules()[0].size, 0x2000u);
   EXPECT_EQ(dump.text_stream(static_cast<uint32_t>(StreamType::CommentW)), "h\xc3\xa9");
   EXPECT_EQ(dump.misc_info()->pid, 9u);
   EXPECT_FALSE(dump.misc_info()->xstate_enabled_features);
   ASSERT_EQ(dump.handles().size(), 1u);
-  EXPECT_EQ(dump.handles()[0].type_name, "libgone.so");
+  EXPECT_EQ(std::string_view(dump.handles()[0].type_name), "libgone.so");
   EXPECT_TRUE(dump.handles()[0].object_info.empty());
 }
 

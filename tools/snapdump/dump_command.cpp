@@ -70,7 +70,7 @@ std::string default_name(const Snapshot& s) {
   localtime_r(&now, &tm);
   char when[32];
   std::strftime(when, sizeof when, "%y%m%d_%H%M%S", &tm);
-  std::string name = s.process().name.empty() ? "process" : s.process().name;
+  std::string name = s.process().name.empty() ? "process" : std::string(s.process().name);
   for (char& c : name) {
     if (c == '/' || c == ' ') c = '_';
   }

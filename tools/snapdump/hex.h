@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -9,7 +10,7 @@
 
 namespace snapdump::cli {
 
-inline std::string to_hex(const std::vector<uint8_t>& bytes) {
+inline std::string to_hex(std::span<const uint8_t> bytes) {
   std::string s;
   for (uint8_t b : bytes) s += fmt::format("{:02x}", b);
   return s;
