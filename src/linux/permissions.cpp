@@ -4,38 +4,50 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory_resource>
 #include <string>
+#include <string_view>
 
 #include <fmt/format.h>
 
+#include "linux/proc_files.h"
 #include "linux/procfs.h"
 #include "snapdump/error.h"
 
 namespace snapdump::os {
 namespace {
 
-long status_field(const std::string& status, const char* key) {
-  auto at = status.find(std::string("\n") + key);
-  if (at == std::string::npos) return -1;
-  at += std::strlen(key) + 1;
-  return std::strtol(status.c_str() + at, nullptr, 10);
+// The value after "\nKEY" in /proc status text (the text is NUL-terminated by std::string).
+const char* status_value(const std::pmr::string& status, std::string_view key) {
+  for (size_t at = status.find('\n'); at != std::string::npos; at = status.find('\n', at + 1)) {
+    if (std::string_view(status).substr(at + 1, key.size()) == key) return status.c_str() + at + 1 + key.size();
+  }
+  return nullptr;
 }
 
-bool have_cap_sys_ptrace() {
+long status_field(const std::pmr::string& status, std::string_view key) {
+  const char* value = status_value(status, key);
+  return value ? std::strtol(value, nullptr, 10) : -1;
+}
+
+bool have_cap_sys_ptrace(std::pmr::memory_resource* scratch) {
   // CapEff bit 19 of /proc/self/status: avoids a libcap dependency for one bit.
-  std::string self = read_text_file("/proc/self/status");
-  auto at = self.find("\nCapEff:");
-  if (at == std::string::npos) return false;
-  unsigned long long caps = std::strtoull(self.c_str() + at + 8, nullptr, 16);
+  std::pmr::string self(scratch);
+  if (read_file("/proc/self/status", self) != 0) return false;
+  const char* caps_text = status_value(self, "CapEff:");
+  if (caps_text == nullptr) return false;
+  unsigned long long caps = std::strtoull(caps_text, nullptr, 16);
   return (caps >> 19) & 1;
 }
 
 int yama_scope() {
-  try {
-    return std::stoi(read_text_file("/proc/sys/kernel/yama/ptrace_scope"));
-  } catch (...) {
-    return -1;  // no Yama
-  }
+  char text[16];
+  size_t length = 0;
+  if (read_file("/proc/sys/kernel/yama/ptrace_scope", text, sizeof text - 1, length) != 0) return -1;  // no Yama
+  text[length] = '\0';
+  char* end = nullptr;
+  long scope = std::strtol(text, &end, 10);
+  return end == text ? -1 : static_cast<int>(scope);
 }
 
 [[noreturn]] void throw_own_process(pid_t pid) {
@@ -51,19 +63,18 @@ int yama_scope() {
 
 }  // namespace
 
-void check_traceable(pid_t pid) {
+void check_traceable(pid_t pid, std::pmr::memory_resource* scratch) {
   if (pid <= 0) {
     throw Error(Errc::no_such_process, fmt::format("{} is not a process ID", pid));
   }
   if (pid == getpid()) throw_own_process(pid);
-  std::string status;
-  try {
-    status = read_text_file(fmt::format("/proc/{}/status", pid));
-  } catch (const Error& e) {
-    if (e.code() == Errc::no_such_process) {
+  std::pmr::string status(scratch);
+  ProcPath status_path(pid, "status");
+  if (int err = read_file(status_path.c_str(), status); err != 0) {
+    if (err == ENOENT || err == ESRCH) {
       throw Error(Errc::no_such_process, fmt::format("no process with PID {}", pid), ESRCH);
     }
-    throw;
+    throw error_for_path(std::string(status_path.view()), err);
   }
   if (status_field(status, "Tgid:") == getpid()) throw_own_process(pid);  // one of our threads
   if (status.find("\nState:\tZ") != std::string::npos || status.find("\nState:\tX") != std::string::npos) {
@@ -82,9 +93,9 @@ void check_traceable(pid_t pid) {
                             "attach: detach the debugger or strace first",
                             pid, tracer, comm.empty() ? "?" : comm));
   }
-  auto uid_at = status.find("\nUid:");
-  uid_t target_uid = uid_at == std::string::npos ? 0 : static_cast<uid_t>(std::strtoul(status.c_str() + uid_at + 5, nullptr, 10));
-  bool privileged = have_cap_sys_ptrace();
+  const char* uid_text = status_value(status, "Uid:");
+  uid_t target_uid = uid_text == nullptr ? 0 : static_cast<uid_t>(std::strtoul(uid_text, nullptr, 10));
+  bool privileged = have_cap_sys_ptrace(scratch);
   if (!privileged && target_uid != geteuid()) {
     throw Error(Errc::permission_denied,
                 fmt::format("process {} belongs to uid {} and snapdump runs as uid {} without "

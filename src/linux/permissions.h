@@ -5,9 +5,12 @@
 
 #include <sys/types.h>
 
+#include <memory_resource>
+
 namespace snapdump::os {
 
 // Throws Error(no_such_process | already_traced | permission_denied) with the cause and the fix.
-void check_traceable(pid_t pid);
+// Heap-free when it does not throw: /proc text goes to `scratch`.
+void check_traceable(pid_t pid, std::pmr::memory_resource* scratch = std::pmr::get_default_resource());
 
 }  // namespace snapdump::os

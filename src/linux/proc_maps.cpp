@@ -7,6 +7,7 @@
 
 #include <fmt/core.h>
 
+#include "linux/proc_files.h"
 #include "linux/procfs.h"
 #include "linux/text_scan.h"
 
@@ -127,9 +128,12 @@ std::pmr::vector<Region> parse_maps(std::string_view text_in, bool with_smaps,
   return regions;
 }
 
-std::pmr::vector<Region> read_maps(pid_t pid, bool with_smaps, std::pmr::memory_resource* memory) {
-  std::string path = fmt::format("/proc/{}/{}", pid, with_smaps ? "smaps" : "maps");
-  return parse_maps(read_text_file(path), with_smaps, memory);
+std::pmr::vector<Region> read_maps(pid_t pid, bool with_smaps, std::pmr::memory_resource* memory,
+                                   std::pmr::memory_resource* scratch) {
+  ProcPath path(pid, with_smaps ? "smaps" : "maps");
+  std::pmr::string text(scratch);
+  if (int err = read_file(path.c_str(), text); err != 0) throw error_for_path(std::string(path.view()), err);
+  return parse_maps(text, with_smaps, memory);
 }
 
 }  // namespace snapdump::os

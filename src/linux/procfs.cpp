@@ -17,6 +17,7 @@
 
 #include <fmt/core.h>
 
+#include "linux/proc_files.h"
 #include "linux/text_scan.h"
 
 namespace snapdump::os {
@@ -43,18 +44,21 @@ uint64_t ticks_to_ns(uint64_t ticks) {
 // spaces and ')', so the fixed fields are taken after the LAST ')'.
 struct StatLine {
   std::string_view comm;
-  std::vector<std::string_view> fields;  // fields[0] is the state (field 3 in proc(5))
+  // A fixed array, not a vector: the capture reads these without the heap. The kernel prints
+  // 50 fields after comm today; more than 64 are ignored.
+  std::array<std::string_view, 64> fields{};  // fields[0] is the state (field 3 in proc(5))
+  size_t count = 0;
 
   // proc(5) numbers fields from 1; pid and comm are 1 and 2.
   std::string_view field(size_t number) const {
-    if (number < 3 || number - 3 >= fields.size()) return {};
+    if (number < 3 || number - 3 >= count) return {};
     return fields[number - 3];
   }
   uint64_t u64(size_t number) const { return text::parse_u64(field(number)).value_or(0); }
   int64_t i64(size_t number) const { return text::parse_i64(field(number)).value_or(0); }
 };
 
-StatLine parse_stat_line(std::string_view line, const std::string& path) {
+StatLine parse_stat_line(std::string_view line, std::string_view path) {
   size_t open = line.find('(');
   size_t close = line.rfind(')');
   if (open == std::string_view::npos || close == std::string_view::npos || close < open) {
@@ -63,14 +67,14 @@ StatLine parse_stat_line(std::string_view line, const std::string& path) {
   StatLine stat;
   stat.comm = line.substr(open + 1, close - open - 1);
   std::string_view rest = line.substr(close + 1);
-  while (true) {
+  while (stat.count < stat.fields.size()) {
     std::string_view token = text::next_token(rest);
     if (token.empty()) break;
-    stat.fields.push_back(token);
+    stat.fields[stat.count++] = token;
   }
   // starttime (field 22) is the last one every caller needs; older kernels have it too.
-  if (stat.fields.size() < 20) {
-    throw Error(Errc::corrupt_input, fmt::format("{}: only {} fields", path, stat.fields.size()));
+  if (stat.count < 20) {
+    throw Error(Errc::corrupt_input, fmt::format("{}: only {} fields", path, stat.count));
   }
   return stat;
 }
@@ -83,27 +87,22 @@ uint64_t first_64_cpus(const cpu_set_t& set) {
   return mask;
 }
 
-std::string read_link(const std::string& path, int& err) {
-  std::string target(PATH_MAX, '\0');
-  while (true) {
-    ssize_t n = ::readlink(path.c_str(), target.data(), target.size());
-    if (n < 0) {
-      err = errno;
-      return {};
-    }
-    if (static_cast<size_t>(n) < target.size()) {
-      target.resize(static_cast<size_t>(n));
-      err = 0;
-      return target;
-    }
-    // Truncated: links to deep paths can exceed PATH_MAX, so grow and retry.
-    target.resize(target.size() * 2);
-  }
+std::string_view strip_newline(std::string_view s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
 }
 
-std::string strip_newline(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  return s;
+// A one-line file (stat, comm) into a stack buffer; throws the Error for `path` on failure.
+// 4 KiB holds any stat line: comm is at most 64 bytes, and 52 numbers at most 21 digits each.
+struct SmallFile {
+  char bytes[4096];
+  size_t length = 0;
+  std::string_view text() const { return {bytes, length}; }
+};
+void read_small(const ProcPath& path, SmallFile& file) {
+  if (int err = read_file(path.c_str(), file.bytes, sizeof file.bytes, file.length); err != 0) {
+    throw error_for_path(std::string(path.view()), err);
+  }
 }
 
 }  // namespace
@@ -161,30 +160,69 @@ uint64_t boot_time_unix_ns() {
   static std::once_flag once;
   static uint64_t boot_ns = 0;
   std::call_once(once, [] {
-    std::string stat = read_text_file("/proc/stat");
-    std::string_view text = stat;
-    while (!text.empty()) {
-      std::string_view line = text::next_line(text);
-      std::string_view key = text::next_token(line);
-      if (key != "btime") continue;
-      auto seconds = text::parse_u64(text::next_token(line));
-      if (!seconds) break;
-      boot_ns = *seconds * 1'000'000'000ull;
-      return;
+    // Streamed through a stack buffer: /proc/stat grows with the CPU and interrupt count, and
+    // the first capture of a kCreateUseVmAllocations user may come here.
+    int fd = ::open("/proc/stat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw error_for_path("/proc/stat", errno);
+    FdCloser closer{fd};
+    char buffer[8192];
+    size_t kept = 0;  // the start of an unfinished line, moved to the buffer's front
+    bool skipping = false;  // inside a line longer than the buffer (the intr line): not btime
+    for (;;) {
+      ssize_t n = ::read(fd, buffer + kept, sizeof buffer - kept);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      std::string_view text(buffer, kept + static_cast<size_t>(n));
+      size_t newline;
+      while ((newline = text.find('\n')) != std::string_view::npos) {
+        std::string_view line = text.substr(0, newline);
+        text.remove_prefix(newline + 1);
+        if (skipping) {
+          skipping = false;
+          continue;
+        }
+        if (text::next_token(line) != "btime") continue;
+        if (auto seconds = text::parse_u64(text::next_token(line))) {
+          boot_ns = *seconds * 1'000'000'000ull;
+          return;
+        }
+      }
+      if (text.size() == sizeof buffer) {
+        skipping = true;
+        kept = 0;
+      } else {
+        std::memmove(buffer, text.data(), text.size());
+        kept = text.size();
+      }
     }
     throw Error(Errc::corrupt_input, "/proc/stat: no btime line");
   });
   return boot_ns;
 }
 
+ProcessInfo empty_process_info(std::pmr::memory_resource* memory) {
+  return ProcessInfo{.image_path = std::pmr::string(memory),
+                     .command_line = std::pmr::string(memory),
+                     .name = std::pmr::string(memory),
+                     .status_text = std::pmr::string(memory),
+                     .maps_text = std::pmr::string(memory),
+                     .cmdline_raw = std::pmr::string(memory),
+                     .environ_raw = std::pmr::string(memory),
+                     .auxv_raw = std::pmr::string(memory)};
+}
+
 ProcessInfo read_process_info(pid_t pid) {
-  const std::string base = fmt::format("/proc/{}", pid);
-  ProcessInfo info;
+  return read_process_info(pid, std::pmr::get_default_resource(), std::pmr::get_default_resource());
+}
+
+ProcessInfo read_process_info(pid_t pid, std::pmr::memory_resource* out, std::pmr::memory_resource* scratch) {
+  ProcessInfo info = empty_process_info(out);
   info.pid = pid;
 
-  const std::string stat_path = base + "/stat";
-  std::string stat_text = read_text_file(stat_path);
-  StatLine stat = parse_stat_line(stat_text, stat_path);
+  SmallFile stat_file;
+  ProcPath stat_path(pid, "stat");
+  read_small(stat_path, stat_file);
+  StatLine stat = parse_stat_line(stat_file.text(), stat_path.view());
   info.parent_pid = static_cast<pid_t>(stat.i64(4));
   info.page_fault_count = stat.u64(10) + stat.u64(12);
   info.user_time_ns = ticks_to_ns(stat.u64(14));
@@ -193,7 +231,11 @@ ProcessInfo read_process_info(pid_t pid) {
   info.nice = static_cast<int>(stat.i64(19));
   info.create_time_unix_ns = boot_time_unix_ns() + ticks_to_ns(stat.u64(22));
 
-  std::string status = read_text_file(base + "/status");
+  std::pmr::string status(scratch);
+  ProcPath status_path(pid, "status");
+  if (int err = read_file(status_path.c_str(), status); err != 0) {
+    throw error_for_path(std::string(status_path.view()), err);
+  }
   auto kb = [&](std::string_view key) -> uint64_t {
     auto value = text::find_field(status, key);
     return value ? text::parse_kb_as_bytes(*value).value_or(0) : 0;
@@ -219,19 +261,16 @@ ProcessInfo read_process_info(pid_t pid) {
   }
 
   // exe and cmdline are missing for kernel threads and zombies; that is not an error.
-  int err = 0;
-  info.image_path = read_link(base + "/exe", err);
-  std::string cmdline;
-  if (try_read_text_file(base + "/cmdline", cmdline) == 0) {
-    while (!cmdline.empty() && cmdline.back() == '\0') cmdline.pop_back();
-    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-    info.command_line = std::move(cmdline);
+  read_link(ProcPath(pid, "exe").c_str(), info.image_path);
+  if (read_file(ProcPath(pid, "cmdline").c_str(), info.command_line) == 0) {
+    while (!info.command_line.empty() && info.command_line.back() == '\0') info.command_line.pop_back();
+    std::replace(info.command_line.begin(), info.command_line.end(), '\0', ' ');
   }
-  std::string comm;
-  if (try_read_text_file(base + "/comm", comm) == 0) {
-    info.name = strip_newline(std::move(comm));
+  SmallFile comm;
+  if (read_file(ProcPath(pid, "comm").c_str(), comm.bytes, sizeof comm.bytes, comm.length) == 0) {
+    info.name.assign(strip_newline(comm.text()));
   } else {
-    info.name = std::string(stat.comm);
+    info.name.assign(stat.comm);
   }
 
   cpu_set_t set;
@@ -284,9 +323,10 @@ int list_threads(pid_t pid, std::pmr::vector<pid_t>& out) {
 }
 
 TaskStat read_task_stat(pid_t pid, pid_t tid) {
-  const std::string path = fmt::format("/proc/{}/task/{}/stat", pid, tid);
-  std::string text = read_text_file(path);
-  StatLine stat = parse_stat_line(text, path);
+  ProcPath path(pid, tid, "stat");
+  SmallFile file;
+  read_small(path, file);
+  StatLine stat = parse_stat_line(file.text(), path.view());
   TaskStat task;
   std::string_view state = stat.field(3);
   task.state = state.empty() ? '?' : state.front();
@@ -300,7 +340,24 @@ TaskStat read_task_stat(pid_t pid, pid_t tid) {
 }
 
 std::string read_thread_name(pid_t pid, pid_t tid) {
-  return strip_newline(read_text_file(fmt::format("/proc/{}/task/{}/comm", pid, tid)));
+  std::pmr::string name;
+  if (int err = read_thread_name(pid, tid, name); err != 0) {
+    throw error_for_path(std::string(ProcPath(pid, tid, "comm").view()), err);
+  }
+  return std::string(name);
+}
+
+int read_thread_name(pid_t pid, pid_t tid, std::pmr::string& out) noexcept {
+  SmallFile comm;
+  if (int err = read_file(ProcPath(pid, tid, "comm").c_str(), comm.bytes, sizeof comm.bytes, comm.length); err != 0) {
+    return err;
+  }
+  try {
+    out.assign(strip_newline(comm.text()));
+  } catch (...) {
+    return ENOMEM;
+  }
+  return 0;
 }
 
 SyscallState parse_syscall(std::string_view text_in) {
@@ -385,7 +442,13 @@ std::vector<std::pair<uint64_t, uint64_t>> read_auxv(pid_t pid) {
 }
 
 uint64_t auxv_value(std::string_view bytes, uint64_t type) {
-  for (const auto& [t, value] : parse_auxv(bytes)) {
+  // Walked in place, not through parse_auxv's vector: the capture calls this without the heap.
+  constexpr size_t kPair = 2 * sizeof(uint64_t);
+  for (size_t offset = 0; offset + kPair <= bytes.size(); offset += kPair) {
+    uint64_t t = 0, value = 0;
+    std::memcpy(&t, bytes.data() + offset, sizeof t);
+    std::memcpy(&value, bytes.data() + offset + sizeof t, sizeof value);
+    if (t == 0) break;  // AT_NULL ends the vector
     if (t == type) return value;
   }
   return 0;

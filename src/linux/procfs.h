@@ -25,11 +25,19 @@ std::string read_text_file(const std::string& path);
 // and the VmFlags dc/wf/dd/hg/io fields are filled too). RegionType: image for file mappings
 // of ELF files (decided later by elf_identity), mapped for other file mappings and shared
 // anonymous memory, private_ otherwise. `copy` and `elf` are left at their defaults.
+// Regions (and their paths) come from `memory`, the file's text from `scratch`.
 std::pmr::vector<Region> read_maps(pid_t pid, bool with_smaps,
-                                   std::pmr::memory_resource* memory = std::pmr::get_default_resource());
+                                   std::pmr::memory_resource* memory = std::pmr::get_default_resource(),
+                                   std::pmr::memory_resource* scratch = std::pmr::get_default_resource());
 
-// Everything ProcessInfo holds, from stat, status, exe, cmdline, comm and sched_getaffinity.
+// Everything ProcessInfo holds, from stat, status, exe, cmdline, comm and sched_getaffinity
+// (the raw *_text members are left empty). The second form takes nothing from the heap on
+// success: strings come from `out`, transient text from `scratch`.
 ProcessInfo read_process_info(pid_t pid);
+ProcessInfo read_process_info(pid_t pid, std::pmr::memory_resource* out, std::pmr::memory_resource* scratch);
+// A ProcessInfo whose strings allocate from `memory` (a pmr string keeps the allocator it was
+// made with, so they must be born with it).
+ProcessInfo empty_process_info(std::pmr::memory_resource* memory);
 
 // TIDs in /proc/PID/task, ascending.
 std::vector<pid_t> list_threads(pid_t pid);
@@ -45,10 +53,13 @@ struct TaskStat {
   int priority = 0, nice = 0;
   int processor = -1;
 };
+// Heap-free on success (a stack buffer).
 TaskStat read_task_stat(pid_t pid, pid_t tid);
 
 // /proc/PID/task/TID/comm without the newline.
 std::string read_thread_name(pid_t pid, pid_t tid);
+// The same into `out`, without the heap beyond `out`'s allocator: 0 or the errno.
+int read_thread_name(pid_t pid, pid_t tid, std::pmr::string& out) noexcept;
 
 // /proc/PID/task/TID/syscall. number: the syscall, -1 "running" (user space), -2 unknown.
 struct SyscallState {

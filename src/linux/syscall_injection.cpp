@@ -23,7 +23,7 @@ bool is_rex_w(uint8_t b) { return b == 0x48 || b == 0x49 || b == 0x4c || b == 0x
 bool reg_to_reg(uint8_t modrm) { return (modrm >> 6) == 3; }
 
 // Scans one buffer read from `base` for a usable gadget; returns 0 if there is none.
-uint64_t scan_for_gadget(const std::vector<uint8_t>& bytes, uint64_t base) {
+uint64_t scan_for_gadget(std::span<const uint8_t> bytes, uint64_t base) {
   for (size_t i = 0; i + 2 < bytes.size(); ++i) {
     if (bytes[i] == 0x0f && bytes[i + 1] == 0x05 &&
         is_harmless_instruction(&bytes[i + 2], bytes.size() - i - 2)) {
@@ -33,15 +33,15 @@ uint64_t scan_for_gadget(const std::vector<uint8_t>& bytes, uint64_t base) {
   return 0;
 }
 
-uint64_t search_region(pid_t pid, const Region& r) {
-  constexpr size_t kChunk = 1 << 20;
+constexpr size_t kChunk = 1 << 20;
+
+// `buffer` holds kChunk + 16 bytes, reused for every chunk of every region searched.
+uint64_t search_region(pid_t pid, const Region& r, std::span<uint8_t> buffer) {
   for (uint64_t at = r.start; at < r.end; at += kChunk) {
     // Chunks overlap by 16 bytes so a gadget across a boundary is still seen whole.
     size_t len = static_cast<size_t>(std::min<uint64_t>(kChunk + 16, r.end - at));
-    std::vector<uint8_t> buf(len);
-    size_t got = read_process_memory(pid, at, buf);
-    buf.resize(got);
-    if (uint64_t g = scan_for_gadget(buf, at)) return g;
+    size_t got = read_process_memory(pid, at, buffer.first(len));
+    if (uint64_t g = scan_for_gadget(buffer.first(got), at)) return g;
     if (got < len) break;
   }
   return 0;
@@ -81,21 +81,29 @@ bool is_harmless_instruction(const uint8_t* p, size_t n) {
   return false;
 }
 
-uint64_t find_syscall_gadget(pid_t pid, std::span<const Region> regions) {
+uint64_t find_syscall_gadget(pid_t pid, std::span<const Region> regions, std::pmr::memory_resource* scratch) {
   auto executable = [](const Region& r) { return (r.prot & PROT_EXEC) && (r.prot & PROT_READ); };
+  // Sized to the largest region searched first: the vDSO is a few pages, so a capture that
+  // finds its gadget there (nearly all) takes kilobytes of scratch, not a megabyte.
+  std::pmr::vector<uint8_t> storage(scratch);
+  auto buffer_for = [&](const Region& r) -> std::span<uint8_t> {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(kChunk + 16, r.end - r.start));
+    if (storage.size() < want) storage.resize(want);
+    return storage;
+  };
   for (const Region& r : regions) {
     if (executable(r) && r.path == "[vdso]") {
-      if (uint64_t g = search_region(pid, r)) return g;
+      if (uint64_t g = search_region(pid, r, buffer_for(r))) return g;
     }
   }
   for (const Region& r : regions) {
     if (executable(r) && r.path.find("/libc.so") != std::string::npos) {
-      if (uint64_t g = search_region(pid, r)) return g;
+      if (uint64_t g = search_region(pid, r, buffer_for(r))) return g;
     }
   }
   for (const Region& r : regions) {
     if (executable(r) && r.path != "[vsyscall]") {
-      if (uint64_t g = search_region(pid, r)) return g;
+      if (uint64_t g = search_region(pid, r, buffer_for(r))) return g;
     }
   }
   throw Error(Errc::not_supported,

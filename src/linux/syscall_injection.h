@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory_resource>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -22,7 +23,9 @@ namespace snapdump::os {
 // own registers (ret, cmp, test, reg-to-reg mov, ...). That property is what makes the VA clone
 // safe: a clone that ever ran would execute only that one instruction before it traps.
 // Looks in [vdso] first, then libc, then any executable mapping. Throws Error(not_supported).
-uint64_t find_syscall_gadget(pid_t pid, std::span<const Region> regions);
+// Reads code through a buffer from `scratch`.
+uint64_t find_syscall_gadget(pid_t pid, std::span<const Region> regions,
+                             std::pmr::memory_resource* scratch = std::pmr::get_default_resource());
 
 // True if the bytes at `next` (the instruction after a syscall) are on the allow-list.
 bool is_harmless_instruction(const uint8_t* next, size_t available);

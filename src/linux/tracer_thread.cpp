@@ -1,11 +1,15 @@
 #include "linux/tracer_thread.h"
 
-#include <pthread.h>
+#include <cstring>
+#include <system_error>
 
 namespace snapdump::os {
 
-TracerThread::TracerThread() : thread_([this] { loop(); }) {
-  pthread_setname_np(thread_.native_handle(), "snapdump-trace");
+TracerThread::TracerThread() {
+  if (int err = pthread_create(&thread_, nullptr, &TracerThread::start, this); err != 0) {
+    throw std::system_error(err, std::generic_category(), "cannot start snapdump's tracer thread");
+  }
+  pthread_setname_np(thread_, "snapdump-trace");
 }
 
 TracerThread::~TracerThread() {
@@ -14,23 +18,29 @@ TracerThread::~TracerThread() {
     stop_ = true;
   }
   cv_.notify_all();
-  thread_.join();
+  pthread_join(thread_, nullptr);
 }
 
-void TracerThread::run(const std::function<void()>& work) {
-  if (std::this_thread::get_id() == thread_.get_id()) {
-    work();  // already on the tracer thread (a nested call)
+void* TracerThread::start(void* self) {
+  static_cast<TracerThread*>(self)->loop();
+  return nullptr;
+}
+
+void TracerThread::run_job(Job job) {
+  if (pthread_equal(pthread_self(), thread_)) {
+    job.call(job.arg);  // already on the tracer thread (a nested call)
     return;
   }
   std::unique_lock lock(mutex_);
   cv_.wait(lock, [&] { return job_ == nullptr; });
-  job_ = &work;
+  job_ = &job;
   done_ = false;
   error_ = nullptr;
   cv_.notify_all();
   cv_.wait(lock, [&] { return done_; });
   job_ = nullptr;
   auto error = error_;
+  error_ = nullptr;
   cv_.notify_all();
   lock.unlock();
   if (error) std::rethrow_exception(error);
@@ -41,11 +51,11 @@ void TracerThread::loop() {
   for (;;) {
     cv_.wait(lock, [&] { return stop_ || (job_ != nullptr && !done_); });
     if (stop_) return;
-    const auto* job = job_;
+    const Job* job = job_;
     lock.unlock();
     std::exception_ptr error;
     try {
-      (*job)();
+      job->call(job->arg);
     } catch (...) {
       error = std::current_exception();
     }

@@ -20,6 +20,7 @@
 
 #include <fmt/format.h>
 
+#include "linux/proc_files.h"
 #include "linux/procfs.h"
 #include "linux/syscall_injection.h"
 #include "linux/syscall_restart.h"
@@ -237,39 +238,43 @@ namespace snapdump::os {
 
 namespace {
 // The NSpid line of /proc/PID/status: the pid in each nested namespace, innermost last.
-std::vector<std::string> nspid_of(pid_t pid) {
-  std::vector<std::string> ids;
-  std::string status;
-  if (try_read_text_file(fmt::format("/proc/{}/status", pid), status) != 0) return ids;
+struct NamespacePids {
+  size_t levels = 0;  // 0: unreadable
+  long innermost = 0;
+};
+NamespacePids namespace_pids_of(pid_t pid, std::pmr::memory_resource* scratch) {
+  NamespacePids out;
+  std::pmr::string status(scratch);
+  if (read_file(ProcPath(pid, "status").c_str(), status) != 0) return out;
   size_t at = status.find("\nNSpid:");
-  if (at == std::string::npos) return ids;
-  size_t end = status.find('\n', at + 1);
-  std::string line = status.substr(at + 7, (end == std::string::npos ? status.size() : end) - at - 7);
-  for (size_t i = 0; i < line.size();) {
-    size_t first = line.find_first_not_of(" \t", i);
-    if (first == std::string::npos) break;
-    size_t last = line.find_first_of(" \t", first);
-    ids.push_back(line.substr(first, last == std::string::npos ? std::string::npos : last - first));
-    i = last == std::string::npos ? line.size() : last;
+  if (at == std::string::npos) return out;
+  // strtol skips the blanks between numbers; the next line's "NSpgid:" ends the list.
+  for (const char* p = status.c_str() + at + 7;;) {
+    char* end = nullptr;
+    long value = std::strtol(p, &end, 10);
+    if (end == p) break;
+    ++out.levels;
+    out.innermost = value;
+    p = end;
   }
-  return ids;
+  return out;
 }
 }  // namespace
 
-bool clone_can_be_orphaned(pid_t target) {
+bool clone_can_be_orphaned(pid_t target, std::pmr::memory_resource* scratch) {
   struct utsname u{};
   if (uname(&u) != 0) return false;
   int major = 0, minor = 0;
   if (std::sscanf(u.release, "%d.%d", &major, &minor) != 2) return false;
   if (major < 5 || (major == 5 && minor < 16)) return false;
-  std::vector<std::string> own = nspid_of(target);
-  if (own.empty() || own.back() == "1") return false;  // the namespace's init adopts its orphans
+  NamespacePids own = namespace_pids_of(target, scratch);
+  if (own.levels == 0 || own.innermost == 1) return false;  // the namespace's init adopts its orphans
   // With no subreaper in between, the orphan goes to the namespace's init. If that is the
   // target's parent, the clone would end up among the parent's children, which is no better
   // than the target's own: keep it the target's child then. (A parent in the same namespace
   // has as many NSpid entries as the target.)
-  std::vector<std::string> parent = nspid_of(parent_pid_of(target));
-  if (parent.size() == own.size() && parent.back() == "1") return false;
+  NamespacePids parent = namespace_pids_of(parent_pid_of(target), scratch);
+  if (parent.levels == own.levels && parent.innermost == 1) return false;
   return true;
 }
 

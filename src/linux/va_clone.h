@@ -17,6 +17,7 @@
 #include <sys/user.h>
 
 #include <cstdint>
+#include <memory_resource>
 
 #include "linux/ptrace_thread.h"
 
@@ -76,7 +77,7 @@ class VaClone {
 // the helper lives); a target that is not the init of its PID namespace (init adopts every
 // orphan of its namespace, the clone included); and a target whose parent is not that init
 // (the orphan would land among the parent's children). Reads /proc: call outside the pause.
-bool clone_can_be_orphaned(pid_t target);
+bool clone_can_be_orphaned(pid_t target, std::pmr::memory_resource* scratch = std::pmr::get_default_resource());
 
 // The parent pid of `pid` from /proc/PID/stat, or 0 if unreadable. No heap: callable in the pause.
 pid_t parent_pid_of(pid_t pid) noexcept;

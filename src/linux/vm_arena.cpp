@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -57,5 +58,14 @@ void* VmArena::do_allocate(size_t bytes, size_t alignment) {
   next_ = p + bytes;
   return p;
 }
+
+void* map_pages(size_t bytes) {
+  void* mem = mmap(nullptr, round_up(std::max<size_t>(bytes, 1), kPage), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) throw std::bad_alloc();
+  return mem;
+}
+
+void unmap_pages(void* p, size_t bytes) noexcept { munmap(p, round_up(std::max<size_t>(bytes, 1), kPage)); }
 
 }  // namespace snapdump::os

@@ -42,4 +42,21 @@ class VmArena final : public std::pmr::memory_resource {
   size_t mapped_ = 0;
 };
 
+void* map_pages(size_t bytes);  // whole pages of their own; throws std::bad_alloc
+void unmap_pages(void* p, size_t bytes) noexcept;
+
+// A standard allocator whose every allocation is its own anonymous mapping, released with
+// munmap: for the few fixed-size objects of a kCreateUseVmAllocations capture that outlive or
+// own an arena (the snapshot's shared state and its control block).
+template <class T>
+struct MmapAllocator {
+  using value_type = T;
+  MmapAllocator() = default;
+  template <class U>
+  MmapAllocator(const MmapAllocator<U>&) noexcept {}
+  T* allocate(size_t n) { return static_cast<T*>(map_pages(n * sizeof(T))); }
+  void deallocate(T* p, size_t n) noexcept { unmap_pages(p, n * sizeof(T)); }
+  template <class U>
+  bool operator==(const MmapAllocator<U>&) const noexcept { return true; }
+};
 }  // namespace snapdump::os

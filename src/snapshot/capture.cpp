@@ -26,6 +26,7 @@
 #include "linux/fd_inspect.h"
 #include "linux/permissions.h"
 #include "linux/process_memory.h"
+#include "linux/proc_files.h"
 #include "linux/procfs.h"
 #include "linux/syscall_injection.h"
 #include "linux/syscall_restart.h"
@@ -146,36 +147,49 @@ using Ranges = std::pmr::vector<std::pair<uint64_t, uint64_t>>;
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 ThreadEntry thread_entry_in(pid_t tid, std::pmr::memory_resource* memory) {
-  return ThreadEntry{.tid = tid, .xsave = std::pmr::vector<uint8_t>(memory)};
+  return ThreadEntry{.tid = tid, .name = std::pmr::string(memory), .xsave = std::pmr::vector<uint8_t>(memory)};
+}
+// A copy of `r` without its ELF identity, its path in `memory` (a plain copy would put the path
+// on the heap). Every field is named: -Wmissing-field-initializers flags one added later.
+Region region_without_identity(const Region& r, std::pmr::memory_resource* memory) {
+  return Region{.start = r.start, .end = r.end, .prot = r.prot, .shared = r.shared,
+                .file_offset = r.file_offset, .dev_major = r.dev_major, .dev_minor = r.dev_minor,
+                .inode = r.inode, .path = std::pmr::string(r.path, memory), .type = r.type,
+                .dont_fork = r.dont_fork, .wipe_on_fork = r.wipe_on_fork, .dont_dump = r.dont_dump,
+                .huge_pages = r.huge_pages, .io = r.io, .rss = r.rss, .anonymous = r.anonymous,
+                .swap = r.swap, .anon_huge = r.anon_huge, .copy = r.copy};
 }
 AuxiliaryPage auxiliary_page_in(uint64_t address, std::pmr::memory_resource* memory) {
   return AuxiliaryPage{.address = address, .bytes = std::pmr::vector<uint8_t>(memory)};
 }
 #pragma GCC diagnostic pop
 
-// Everything the pause touches is allocated from s_.memory(): with kCreateUseVmAllocations
-// that is the snapshot's mmap arena, so the stop takes nothing from the heap (the test in
-// tests/integration/vm_allocations_test.cpp counts). The work outside the stop (parsing /proc,
-// ELF identities, handles) still uses ordinary strings and vectors: see docs/capture.md.
+// With kCreateUseVmAllocations nothing in the capture takes from the heap on success (the
+// test in tests/integration/vm_allocations_test.cpp counts every operator new and malloc on
+// the tracer thread): what the snapshot keeps is allocated from s_.memory(), the snapshot's
+// mmap arena, and what the capture only reads on the way (/proc texts, ELF headers, socket
+// tables) from scratch(), an arena that dies with the Capturer. Without the flag both are the
+// heap.
 class Capturer {
  public:
   Capturer(detail::SnapshotState& s, const CaptureOptions& o)
-      : s_(s), o_(o), tids_(s.memory()), known_(s.memory()), fresh_(s.memory()), threads_(s.memory()),
+      : s_(s), o_(o),
+        scratch_(s.arena ? static_cast<std::pmr::memory_resource*>(&scratch_arena_) : std::pmr::new_delete_resource()), tids_(s.memory()), known_(s.memory()), fresh_(s.memory()), threads_(s.memory()),
         left_running_(s.memory()), exited_(s.memory()), pages_(s.memory()) {}
 
   void run() {
     ObservedCapture observed;
     PhaseTimer total(s_.perf.total);
-    os::check_traceable(s_.pid);
-    s_.process = os::read_process_info(s_.pid);
+    os::check_traceable(s_.pid, scratch_);
+    s_.process = os::read_process_info(s_.pid, s_.memory(), scratch_);
     {
       PhaseTimer t(s_.perf.va_space);
-      s_.regions = os::read_maps(s_.pid, /*with_smaps=*/true, s_.memory());
-      s_.process.maps_text = optional_file("maps");
+      s_.regions = os::read_maps(s_.pid, /*with_smaps=*/true, s_.memory(), scratch_);
+      optional_file("maps", s_.process.maps_text);
     }
     if (s_.mode == MemoryMode::clone) {
-      gadget_ = os::find_syscall_gadget(s_.pid, s_.regions);
-      orphan_clone_ = os::clone_can_be_orphaned(s_.pid);
+      gadget_ = os::find_syscall_gadget(s_.pid, s_.regions, scratch_);
+      orphan_clone_ = os::clone_can_be_orphaned(s_.pid, scratch_);
     }
     // Room for every thread known now and a burst more, so the pause's lists do not grow.
     if (int err = os::list_threads(s_.pid, tids_); err == 0) {
@@ -195,10 +209,10 @@ class Capturer {
 
     finish_threads();
     finish_regions();
-    s_.process.status_text = optional_file("status");
-    s_.process.cmdline_raw = optional_file("cmdline");
-    s_.process.environ_raw = optional_file("environ");
-    s_.process.auxv_raw = optional_file("auxv");
+    optional_file("status", s_.process.status_text);
+    optional_file("cmdline", s_.process.cmdline_raw);
+    optional_file("environ", s_.process.environ_raw);
+    optional_file("auxv", s_.process.auxv_raw);
     if (s_.flags & capture::kThreads) detail::attach_thread_starts(s_.pid, s_.regions, s_.process.auxv_raw, s_.threads);
     if (s_.flags & capture::kHandles) {
       PhaseTimer t(s_.perf.handles);
@@ -207,24 +221,21 @@ class Capturer {
     }
     if (s_.clone) {
       // Outside the pause. A failure here is not fatal: reads fall back to process_vm_readv.
-      s_.clone_mem_fd = ::open(fmt::format("/proc/{}/mem", s_.clone->pid()).c_str(), O_RDONLY | O_CLOEXEC);
+      s_.clone_mem_fd = ::open(os::ProcPath(s_.clone->pid(), "mem").c_str(), O_RDONLY | O_CLOEXEC);
       // The clone keeps no fd of the target open from here on: a socket the target closes
       // reaches EOF at its peer at once, not when the dump is done.
       s_.clone->close_files();
       if (s_.flags & (capture::kCreateBreakaway | capture::kCreateForceBreakaway)) {
-        os::break_away(s_.clone->pid(), s_.pid, (s_.flags & capture::kCreateBreakawayOptional) != 0);
+        os::break_away(s_.clone->pid(), s_.pid, (s_.flags & capture::kCreateBreakawayOptional) != 0, scratch_);
       }
     }
   }
 
  private:
-  // A /proc/PID file a dump may carry; its absence (permissions, hidepid) is not an error.
-  std::string optional_file(const char* name) const {
-    try {
-      return os::read_text_file(fmt::format("/proc/{}/{}", s_.pid, name));
-    } catch (const Error&) {
-      return "";
-    }
+  // A /proc/PID file a dump may carry; its absence (permissions, hidepid) is not an error:
+  // `into` is left empty.
+  void optional_file(const char* name, std::pmr::string& into) const {
+    os::read_file(os::ProcPath(s_.pid, name).c_str(), into);
   }
 
   void stop_all() {
@@ -437,11 +448,7 @@ class Capturer {
       ThreadEntry e = thread_entry_in(tid, s_.memory());
       e.capture = ThreadCapture::left_running;
       os::SyscallState sc;
-      try {
-        sc = os::read_syscall(s_.pid, tid);
-      } catch (const Error&) {
-        e.capture = ThreadCapture::exited;
-      }
+      if (os::read_syscall(s_.pid, tid, sc) != 0) e.capture = ThreadCapture::exited;
       e.regs.rip = sc.instruction_pointer;
       e.regs.rsp = sc.stack_pointer;
       e.context_flags = (s_.flags & capture::kThreadContext) ? context::kAmd64 : 0;
@@ -464,7 +471,8 @@ class Capturer {
   // `stopped_regs`: the registers read during the stop, nullptr for a thread left running.
   void fill_thread_details(ThreadEntry& e, const user_regs_struct* stopped_regs, uint64_t sp) {
     try {
-      e.name = os::read_thread_name(s_.pid, e.tid);
+      // A thread that has exited since fails here first, without a throw on the way.
+      if (os::read_thread_name(s_.pid, e.tid, e.name) != 0) throw_thread_gone();
       os::TaskStat ts = os::read_task_stat(s_.pid, e.tid);
       e.state = ts.state;
       e.user_time_ns = ts.user_time_ns;
@@ -473,7 +481,8 @@ class Capturer {
       e.priority = ts.priority;
       e.nice = ts.nice;
       e.affinity_mask = os::read_affinity(e.tid);
-      os::SyscallState sc = os::read_syscall(s_.pid, e.tid);
+      os::SyscallState sc;
+      if (os::read_syscall(s_.pid, e.tid, sc) != 0) throw_thread_gone();
       if (stopped_regs != nullptr) {
         // After resume the file shows the thread's state now; the registers of the stop say
         // which call it was in then: orig_rax >= 0 means inside a syscall.
@@ -517,13 +526,17 @@ class Capturer {
       }
     }
     if ((s_.flags & capture::kVaSpace) && !(s_.flags & capture::kVaSpaceSectionInformation)) {
-      s_.regions_without_sections = s_.regions;
-      for (Region& r : s_.regions_without_sections) r.elf.reset();
+      s_.regions_without_sections.reserve(s_.regions.size());
+      for (const Region& r : s_.regions) s_.regions_without_sections.push_back(region_without_identity(r, s_.memory()));
     }
   }
 
+  [[noreturn]] static void throw_thread_gone() { throw Error(Errc::no_such_process, "thread exited"); }
+
   detail::SnapshotState& s_;
   const CaptureOptions& o_;
+  os::VmArena scratch_arena_;  // declared before scratch_, which may point at it
+  std::pmr::memory_resource* scratch_;
   uint64_t gadget_ = 0;
   bool orphan_clone_ = false;
   uint64_t pause_start_ = 0;
@@ -541,15 +554,19 @@ class Capturer {
 Snapshot Snapshot::capture(pid_t pid, CaptureFlags flags, ContextFlags context_flags,
                            const CaptureOptions& options) {
   validate(flags, options);
-  auto state = std::make_shared<detail::SnapshotState>();
+  bool vm_allocations = flags & capture::kCreateUseVmAllocations;
+  // With kCreateUseVmAllocations the shared state and its control block get pages of their own
+  // (the arena lives inside the state, so it cannot hold them).
+  auto state = vm_allocations ? std::allocate_shared<detail::SnapshotState>(
+                                    os::MmapAllocator<detail::SnapshotState>(), true)
+                              : std::make_shared<detail::SnapshotState>(false);
   state->pid = pid;
   state->flags = flags;
   state->context_flags = context_flags;
-  if (flags & capture::kCreateUseVmAllocations) state->arena = std::make_unique<os::VmArena>();
   state->mode = (flags & capture::kVaClone) ? MemoryMode::clone
                 : options.hold            ? MemoryMode::hold
                                           : MemoryMode::auxiliary_pages;
-  state->tracer = std::make_unique<os::TracerThread>();
+  state->tracer.emplace();
   state->tracer->run([&] {
     try {
       Capturer(*state, options).run();

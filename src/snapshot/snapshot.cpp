@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "linux/pagemap_scan.h"
+#include "linux/procfs.h"
 #include "linux/process_memory.h"
 #include "snapshot/snapshot_state.h"
 
@@ -22,6 +23,16 @@ const char* to_string(MemoryMode mode) noexcept {
 }
 
 namespace detail {
+SnapshotState::SnapshotState(bool vm_allocations)
+    : with_arena(vm_allocations && (arena.emplace(), true)),
+      process(os::empty_process_info(memory())),
+      threads(memory()),
+      regions(memory()),
+      regions_without_sections(memory()),
+      handles(memory()),
+      aux_pages(memory()),
+      held(memory()) {}
+
 SnapshotState::~SnapshotState() {
   if (clone_mem_fd >= 0) close(clone_mem_fd);
   if (!tracer) return;

@@ -16,12 +16,13 @@
 namespace snapdump::detail {
 
 struct SnapshotState {
-  // kCreateUseVmAllocations: the snapshot's bulk bytes (auxiliary pages, XSAVE areas) and
-  // everything the pause works with live here. Declared first so it outlives every container
-  // that points into it.
-  std::unique_ptr<os::VmArena> arena;
+  // kCreateUseVmAllocations: everything the snapshot holds lives here, not on the heap.
+  // Declared first so it outlives every container that points into it.
+  std::optional<os::VmArena> arena;
+  bool with_arena;  // initialized right after `arena`, by making it (see the constructor)
   std::pmr::memory_resource* memory() const {
-    return arena ? static_cast<std::pmr::memory_resource*>(arena.get()) : std::pmr::new_delete_resource();
+    return arena ? static_cast<std::pmr::memory_resource*>(const_cast<os::VmArena*>(&*arena))
+                 : std::pmr::new_delete_resource();
   }
 
   pid_t pid = 0;
@@ -30,7 +31,7 @@ struct SnapshotState {
   MemoryMode mode = MemoryMode::auxiliary_pages;
   ProcessInfo process;
   std::pmr::vector<ThreadEntry> threads;
-  std::pmr::vector<Region> regions;           // always read, with module identities; exposed only with kVaSpace
+  std::pmr::vector<Region> regions;  // always read, with module identities; exposed only with kVaSpace
   // What regions() shows with kVaSpace but without kVaSpaceSectionInformation: the same
   // regions without their ELF identities (empty otherwise).
   std::pmr::vector<Region> regions_without_sections;
@@ -40,12 +41,14 @@ struct SnapshotState {
   uint64_t clone_created_ns = 0;  // CLOCK_MONOTONIC
 
   // Live resources, released on the tracer thread that owns them.
-  std::unique_ptr<os::TracerThread> tracer;
+  std::optional<os::TracerThread> tracer;
   std::optional<os::VaClone> clone;
   int clone_mem_fd = -1;  // /proc/CLONE/mem: how the clone is read (see read_mem_file)
-  std::vector<os::TracedThread> held;
+  std::pmr::vector<os::TracedThread> held;
 
-  SnapshotState() = default;
+  // Every container is born with memory(): a pmr container keeps the allocator it was made
+  // with, and assigning one from another resource would copy into its own.
+  explicit SnapshotState(bool vm_allocations);
   SnapshotState(const SnapshotState&) = delete;
   SnapshotState& operator=(const SnapshotState&) = delete;
   ~SnapshotState();
