@@ -212,12 +212,18 @@ void VaClone::destroy() noexcept {
 
 void VaClone::reap_in_target(pid_t local_pid) noexcept {
   try {
-    std::vector<pid_t> tids = list_threads(target_);
+    // The thread list on the stack (16k threads; more spill to the heap): freeing a snapshot of
+    // a kCreateUseVmAllocations capture takes no heap either.
+    alignas(pid_t) char room[64 << 10];
+    std::pmr::monotonic_buffer_resource memory(room, sizeof room);
+    std::pmr::vector<pid_t> tids(&memory);
+    tids.reserve(sizeof room / sizeof(pid_t) / 2);
+    if (list_threads(target_, tids) != 0) return;
     // Pick a thread a stop does not disturb: one not blocked in a call that a stop turns into
     // EINTR (the main thread first, as it is the most likely to be in an ordinary call).
     for (pid_t tid : tids) {
-      SyscallState sc = read_syscall(target_, tid);
-      if (interrupted_by_stop(sc.number)) continue;
+      SyscallState sc;
+      if (read_syscall(target_, tid, sc) != 0 || interrupted_by_stop(sc.number)) continue;
       TracedThread t(tid);
       if (!t.seize()) continue;
       if (!t.interrupt() || t.wait_stop(kStopTimeout) != StopResult::stopped) continue;

@@ -58,7 +58,8 @@ constexpr CaptureFlags kRich = capture::kThreads | capture::kThreadContext |
 struct Counted {
   Snapshot snapshot;
   long allocations = 0;          // in the pause
-  long capture_allocations = 0;  // in the whole capture
+  long capture_allocations = 0;  // in the whole capture, on the tracer thread
+  long caller_allocations = 0;   // on the thread that called Snapshot::capture
   int pauses = 0;
 };
 
@@ -67,7 +68,11 @@ Counted capture_counted(pid_t pid, CaptureFlags flags, const CaptureOptions& opt
   g_allocations_in_capture = 0;
   g_pauses = 0;
   Counted c;
+  long before = testing::heap_watched_count();
+  testing::heap_watch(true);
   c.snapshot = Snapshot::capture(pid, flags, context::kAll | context::kXState, options);
+  testing::heap_watch(false);
+  c.caller_allocations = testing::heap_watched_count() - before;
   c.allocations = g_allocations_in_pause.load();
   c.capture_allocations = g_allocations_in_capture.load();
   c.pauses = g_pauses.load();
