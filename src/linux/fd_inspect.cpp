@@ -2,7 +2,6 @@
 // the object behind it, and its fdinfo.
 #include "linux/fd_inspect.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
@@ -11,15 +10,19 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <optional>
 #include <string>
+#include <type_traits>
 
 #include <fmt/core.h>
 
 #include "linux/fdinfo.h"
+#include "linux/proc_dir.h"
 #include "linux/procfs.h"
 #include "linux/socket_table.h"
+#include "linux/text_buffer.h"
 #include "linux/text_scan.h"
 
 namespace snapdump::os {
@@ -29,43 +32,53 @@ namespace {
 constexpr uint32_t kGenericRead = 0x80000000;
 constexpr uint32_t kGenericWrite = 0x40000000;
 
-// What read_handles needs to know across fds of one call.
+// The result vector moves its entries when it grows; a copy instead would put their strings in
+// the default resource.
+static_assert(std::is_nothrow_move_constructible_v<HandleEntry>);
+
+// "/proc/PID/fdinfo/FD" and the like, on the stack.
+struct ProcPath {
+  char text[64];
+  template <typename... Args>
+  explicit ProcPath(const char* format, Args... args) {
+    std::snprintf(text, sizeof text, format, args...);
+  }
+  // For the Error of a failed read (not the success path, which must not allocate).
+  std::string str() const { return text; }
+};
+
+// What read_handles needs to know across fds of one call. The buffers are reused from fd to fd
+// so that scratch grows with the largest item, not with the number of fds.
 struct HandleReader {
   pid_t pid;
   CaptureFlags flags;
-  std::optional<SocketTable> sockets;  // loaded on the first socket: the tables can be large
+  std::pmr::memory_resource* out;
+  std::pmr::memory_resource* scratch;
+  TextBuffer fdinfo{scratch};
+  std::pmr::string link{scratch};
+  std::optional<SocketTable> sockets{};  // loaded on the first socket: the tables can be large
 
   const SocketTable& socket_table() {
-    if (!sockets) sockets = read_socket_table(pid);
+    if (!sockets) {
+      sockets.emplace(scratch);
+      read_socket_table(pid, *sockets, scratch);
+    }
     return *sockets;
   }
 };
 
-std::vector<int> list_fds(pid_t pid) {
-  const std::string path = fmt::format("/proc/{}/fd", pid);
-  DIR* dir = ::opendir(path.c_str());
-  if (dir == nullptr) throw error_for_path(path, errno);
-  std::vector<int> fds;
-  while (dirent* entry = ::readdir(dir)) {
-    auto fd = text::parse_u64(entry->d_name);
-    if (fd && *fd <= INT_MAX) fds.push_back(static_cast<int>(*fd));
-  }
-  ::closedir(dir);
-  std::sort(fds.begin(), fds.end());
-  return fds;
-}
-
 // 0 on success, else errno.
-int read_link(const std::string& path, std::string& target) {
-  target.assign(PATH_MAX, '\0');
+int read_link(const char* path, std::pmr::string& target) {
+  size_t size = std::max<size_t>(PATH_MAX, target.capacity());
   while (true) {
-    ssize_t n = ::readlink(path.c_str(), target.data(), target.size());
+    target.resize(size);
+    ssize_t n = ::readlink(path, target.data(), target.size());
     if (n < 0) return errno;
     if (static_cast<size_t>(n) < target.size()) {
       target.resize(static_cast<size_t>(n));
       return 0;
     }
-    target.resize(target.size() * 2);
+    size *= 2;
   }
 }
 
@@ -87,16 +100,16 @@ uint32_t granted_access_of(uint32_t open_flags) {
   }
 }
 
-MemfdInfo memfd_info(const std::string& fd_path, std::string_view link, const struct stat& st) {
-  MemfdInfo info;
+MemfdInfo memfd_info(const char* fd_path, std::string_view link, const struct stat& st,
+                     std::pmr::memory_resource* out) {
   std::string_view name = link.substr(7);  // after "/memfd:"
   constexpr std::string_view kDeleted = " (deleted)";
   if (name.ends_with(kDeleted)) name.remove_suffix(kDeleted.size());
-  info.name.assign(name);
+  MemfdInfo info{.name = std::pmr::string(name, out)};
   info.size = static_cast<uint64_t>(st.st_size);
   // fdinfo does not show seals on every kernel. Seals belong to the inode, so a fresh open of
   // the same memfd through /proc reads them without touching the target's own descriptor.
-  int fd = ::open(fd_path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = ::open(fd_path, O_RDONLY | O_CLOEXEC);
   if (fd >= 0) {
     int seals = ::fcntl(fd, F_GET_SEALS);
     if (seals > 0) info.seals = static_cast<uint32_t>(seals);
@@ -105,24 +118,38 @@ MemfdInfo memfd_info(const std::string& fd_path, std::string_view link, const st
   return info;
 }
 
-SocketInfo socket_info(HandleReader& reader, const std::string& fd_path, std::string_view link,
+SocketInfo socket_info(HandleReader& reader, const char* fd_path, std::string_view link,
                        const struct stat& st) {
   uint64_t inode = bracketed_inode(link);
   if (inode == 0) inode = st.st_ino;
+  std::pmr::memory_resource* out = reader.out;
+  // Built member by member: a copy of the table's record would take the strings' allocator
+  // from the default resource, not from `out`.
+  SocketInfo info{.local_address = std::pmr::string(out),
+                  .remote_address = std::pmr::string(out),
+                  .state = std::pmr::string(out),
+                  .inode = inode};
   const SocketTable& table = reader.socket_table();
-  if (auto found = table.find(inode); found != table.end()) return found->second;
+  if (auto found = table.find(inode); found != table.end()) {
+    const SocketInfo& known = found->second;
+    info.family = known.family;
+    info.type = known.type;
+    info.protocol = known.protocol;
+    info.local_address = known.local_address;
+    info.remote_address = known.remote_address;
+    info.state = known.state;
+    return info;
+  }
   // Not in the namespace's tables (unbound, packet, vsock, ...): the socket file system still
   // names the protocol, which gives family and type.
-  SocketInfo info;
-  info.inode = inode;
   char name[64] = {};
-  ssize_t n = ::getxattr(fd_path.c_str(), "system.sockprotoname", name, sizeof name - 1);
+  ssize_t n = ::getxattr(fd_path, "system.sockprotoname", name, sizeof name - 1);
   if (n > 0) socket_from_protocol_name(std::string_view(name, ::strnlen(name, size_t(n))), info);
   return info;
 }
 
 TypeSpecific type_specific_info(HandleReader& reader, const HandleEntry& entry,
-                                const std::string& fd_path, std::string_view link,
+                                const char* fd_path, std::string_view link,
                                 const struct stat& st, std::string_view fdinfo,
                                 const FdInfoBasic& basic) {
   switch (entry.kind) {
@@ -140,44 +167,47 @@ TypeSpecific type_specific_info(HandleReader& reader, const HandleEntry& entry,
     case FdKind::eventfd: return parse_eventfd_fdinfo(fdinfo);
     case FdKind::timerfd: return parse_timerfd_fdinfo(fdinfo);
     case FdKind::signalfd: return parse_signalfd_fdinfo(fdinfo);
-    case FdKind::epoll: return parse_epoll_fdinfo(fdinfo);
-    case FdKind::inotify: return parse_inotify_fdinfo(fdinfo);
+    case FdKind::epoll: return parse_epoll_fdinfo(fdinfo, reader.out);
+    case FdKind::inotify: return parse_inotify_fdinfo(fdinfo, reader.out);
     case FdKind::pidfd: return parse_pidfd_fdinfo(fdinfo);
-    case FdKind::memfd: return memfd_info(fd_path, link, st);
+    case FdKind::memfd: return memfd_info(fd_path, link, st, reader.out);
     default: return std::monostate{};
   }
 }
 
 // Fills one entry; nullopt when the fd closed meanwhile.
 std::optional<HandleEntry> read_handle(HandleReader& reader, int fd) {
-  const std::string fd_path = fmt::format("/proc/{}/fd/{}", reader.pid, fd);
-  std::string link;
-  if (int err = read_link(fd_path, link); err != 0) {
+  const ProcPath proc_path("/proc/%d/fd/%d", static_cast<int>(reader.pid), fd);
+  const char* fd_path = proc_path.text;
+  if (int err = read_link(fd_path, reader.link); err != 0) {
     if (err == ENOENT) return std::nullopt;
-    throw error_for_path(fd_path, err);
+    throw error_for_path(proc_path.str(), err);
   }
+  const std::string_view link = reader.link;
   // stat follows the magic link to the open object itself, as fstat in the target would.
   struct stat st {};
-  if (::stat(fd_path.c_str(), &st) != 0) {
+  if (::stat(fd_path, &st) != 0) {
     if (errno == ENOENT) return std::nullopt;
     st = {};  // e.g. a stale network file: the link text still classifies most kinds
   }
 
-  HandleEntry entry;
+  HandleEntry entry{.name = std::pmr::string(reader.out),
+                    .type_name = std::pmr::string(reader.out)};
   entry.fd = fd;
   entry.kind = classify_fd(link, st.st_mode);
   entry.type_name = fd_type_name(entry.kind);
 
   const bool want_basic = reader.flags & capture::kHandleBasicInformation;
   const bool want_specific = reader.flags & capture::kHandleTypeSpecificInformation;
-  std::string fdinfo;
+  std::string_view fdinfo;
   FdInfoBasic basic;
   if (want_basic || want_specific) {
-    const std::string fdinfo_path = fmt::format("/proc/{}/fdinfo/{}", reader.pid, fd);
-    if (int err = try_read_text_file(fdinfo_path, fdinfo); err != 0) {
+    const ProcPath fdinfo_path("/proc/%d/fdinfo/%d", static_cast<int>(reader.pid), fd);
+    if (int err = reader.fdinfo.read(fdinfo_path.text); err != 0) {
       if (err == ENOENT) return std::nullopt;
-      throw error_for_path(fdinfo_path, err);
+      throw error_for_path(fdinfo_path.str(), err);
     }
+    fdinfo = reader.fdinfo.view();
     basic = parse_fdinfo_basic(fdinfo);
   }
 
@@ -204,17 +234,26 @@ std::optional<HandleEntry> read_handle(HandleReader& reader, int fd) {
 
 bool process_exists(pid_t pid) {
   struct stat st {};
-  return ::stat(fmt::format("/proc/{}/stat", pid).c_str(), &st) == 0;
+  return ::stat(ProcPath("/proc/%d/stat", static_cast<int>(pid)).text, &st) == 0;
 }
 
 }  // namespace
 
-std::pmr::vector<HandleEntry> read_handles(pid_t pid, CaptureFlags flags, std::pmr::memory_resource* memory) {
-  std::pmr::vector<HandleEntry> handles(memory);
+std::pmr::vector<HandleEntry> read_handles(pid_t pid, CaptureFlags flags,
+                                           std::pmr::memory_resource* out,
+                                           std::pmr::memory_resource* scratch) {
+  std::pmr::vector<HandleEntry> handles(out);
   // The other handle flags refine kHandles; without it nothing was asked for.
   if (!(flags & capture::kHandles)) return handles;
-  HandleReader reader{pid, flags, std::nullopt};
-  for (int fd : list_fds(pid)) {
+  const ProcPath fd_dir("/proc/%d/fd", static_cast<int>(pid));
+  std::pmr::vector<int> fds(scratch);
+  if (int err = list_numeric_entries(fd_dir.text, fds); err != 0) {
+    throw error_for_path(fd_dir.str(), err);
+  }
+  // One allocation from `out`, not a doubling series the arena would never give back.
+  handles.reserve(fds.size());
+  HandleReader reader{.pid = pid, .flags = flags, .out = out, .scratch = scratch};
+  for (int fd : fds) {
     if (auto entry = read_handle(reader, fd)) handles.push_back(std::move(*entry));
   }
   // Every fd of an exiting process vanishes at once; report that as the process being gone

@@ -17,8 +17,15 @@ namespace snapdump::os {
 // kinds; kHandleNameInformation adds the link target; kHandleBasicInformation adds fdinfo and
 // fstat fields; kHandleTypeSpecificInformation adds the per-kind record. An fd closed while it
 // is being read is skipped, never an error.
-std::pmr::vector<HandleEntry> read_handles(pid_t pid, CaptureFlags flags,
-                                           std::pmr::memory_resource* memory = std::pmr::get_default_resource());
+// Everything in the result (its strings and type-specific lists included) comes from `out`;
+// what is only needed during the call (file texts, the socket tables) from `scratch`. On
+// success nothing else is allocated, so with two arenas the call is free of the heap, as
+// kCreateUseVmAllocations asks. `scratch` grows by about the largest /proc file read plus the
+// socket tables of the target's network namespace, whatever the number of fds.
+std::pmr::vector<HandleEntry> read_handles(
+    pid_t pid, CaptureFlags flags,
+    std::pmr::memory_resource* out = std::pmr::get_default_resource(),
+    std::pmr::memory_resource* scratch = std::pmr::get_default_resource());
 
 // The kind of an fd from its /proc/PID/fd/N link text and the st_mode of the object it
 // points to (0 when stat failed). The link text decides for pipes, sockets, anonymous inodes

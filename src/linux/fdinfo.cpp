@@ -71,8 +71,8 @@ SignalFdInfo parse_signalfd_fdinfo(std::string_view text) {
   return SignalFdInfo{field_u64(text, "sigmask", 16)};
 }
 
-EpollInfo parse_epoll_fdinfo(std::string_view text) {
-  EpollInfo info;
+EpollInfo parse_epoll_fdinfo(std::string_view text, std::pmr::memory_resource* memory) {
+  EpollInfo info{.watches = std::pmr::vector<EpollWatch>(memory)};
   while (!text.empty()) {
     std::string_view line = text::next_line(text);
     // "tfd:        5 events:       19 data:                0  pos:0 ino:c85 sdev:5"
@@ -90,8 +90,8 @@ EpollInfo parse_epoll_fdinfo(std::string_view text) {
   return info;
 }
 
-InotifyInfo parse_inotify_fdinfo(std::string_view text) {
-  InotifyInfo info;
+InotifyInfo parse_inotify_fdinfo(std::string_view text, std::pmr::memory_resource* memory) {
+  InotifyInfo info{.watches = std::pmr::vector<InotifyWatch>(memory)};
   while (!text.empty()) {
     std::string_view line = text::next_line(text);
     std::string_view rest = line;
@@ -101,7 +101,9 @@ InotifyInfo parse_inotify_fdinfo(std::string_view text) {
     auto inode = text::parse_u64(token_value(rest, "ino"), 16);
     auto mask = text::parse_u64(token_value(rest, "mask"), 16);
     if (!wd || !inode || !mask) continue;
-    InotifyWatch watch;
+    // The kernel names no path here; the empty one still takes `memory` so that nothing in
+    // the record refers to another resource.
+    InotifyWatch watch{.path = std::pmr::string(memory)};
     watch.wd = static_cast<int>(*wd);
     watch.inode = *inode;
     watch.mask = static_cast<uint32_t>(*mask);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory_resource>
 #include <string_view>
 
 #include "snapdump/snapshot_types.h"
@@ -21,8 +22,11 @@ FdInfoBasic parse_fdinfo_basic(std::string_view text);
 EventFdInfo parse_eventfd_fdinfo(std::string_view text);
 TimerFdInfo parse_timerfd_fdinfo(std::string_view text);
 SignalFdInfo parse_signalfd_fdinfo(std::string_view text);
-EpollInfo parse_epoll_fdinfo(std::string_view text);
-InotifyInfo parse_inotify_fdinfo(std::string_view text);
+// The watch lists are allocated from `memory`.
+EpollInfo parse_epoll_fdinfo(std::string_view text,
+                             std::pmr::memory_resource* memory = std::pmr::get_default_resource());
+InotifyInfo parse_inotify_fdinfo(std::string_view text,
+                                 std::pmr::memory_resource* memory = std::pmr::get_default_resource());
 PidfdInfo parse_pidfd_fdinfo(std::string_view text);
 
 }  // namespace snapdump::os

@@ -23,7 +23,8 @@ int read_file(const char* path, std::pmr::string& out) noexcept {
   if (fd < 0) return errno;
   int err = 0;
   try {
-    // Grow geometrically and read straight into the string: no bounce buffer to copy through.
+    // Read straight into the string (no bounce buffer), first into all the room an earlier
+    // file left, then doubling: a reused string grows to the largest file, not their sum.
     size_t used = 0;
     out.resize(out.capacity() < 4096 ? 4096 : out.capacity());
     for (;;) {

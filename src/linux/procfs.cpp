@@ -14,9 +14,11 @@
 #include <cstring>
 #include <ctime>
 #include <mutex>
+#include <type_traits>
 
 #include <fmt/core.h>
 
+#include "linux/proc_dir.h"
 #include "linux/proc_files.h"
 #include "linux/text_scan.h"
 
@@ -294,31 +296,12 @@ std::vector<pid_t> list_threads(pid_t pid) {
 }
 
 int list_threads(pid_t pid, std::pmr::vector<pid_t>& out) {
-  out.clear();
+  static_assert(std::is_same_v<pid_t, int>);
   char path[48];
   std::snprintf(path, sizeof path, "/proc/%d/task", static_cast<int>(pid));
-  int fd = ::open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return errno;
-  // struct linux_dirent64: d_ino (8), d_off (8), d_reclen (2), d_type (1), d_name.
-  alignas(8) char buffer[8192];
-  int err = 0;
-  for (;;) {
-    long n = ::syscall(SYS_getdents64, fd, buffer, sizeof buffer);
-    if (n < 0) {
-      err = errno;
-      break;
-    }
-    if (n == 0) break;
-    for (long at = 0; at < n;) {
-      unsigned short reclen;
-      std::memcpy(&reclen, buffer + at + 16, sizeof reclen);
-      auto tid = text::parse_u64(std::string_view(buffer + at + 19));
-      if (tid && *tid > 0 && *tid <= INT_MAX) out.push_back(static_cast<pid_t>(*tid));
-      at += reclen;
-    }
-  }
-  ::close(fd);
-  std::sort(out.begin(), out.end());
+  int err = list_numeric_entries(path, out);
+  // Sorted, so a tid 0 (never listed by the kernel) could only be first.
+  if (!out.empty() && out.front() == 0) out.erase(out.begin());
   return err;
 }
 

@@ -6,24 +6,54 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
 #include <cstring>
-#include <vector>
+#include <iterator>
 
-#include <fmt/core.h>
-
-#include "linux/procfs.h"
+#include "linux/text_buffer.h"
 #include "linux/text_scan.h"
 
 namespace snapdump::os {
 namespace {
 
-std::vector<std::string_view> tokens_of(std::string_view line) {
-  std::vector<std::string_view> tokens;
-  while (true) {
-    std::string_view token = text::next_token(line);
-    if (token.empty()) return tokens;
-    tokens.push_back(token);
+// The first tokens of a table line, enough for every column parsed here; no per-line
+// allocation, as the tables can hold thousands of lines.
+struct Tokens {
+  static constexpr size_t kMax = 10;
+  std::string_view at[kMax];
+  size_t count = 0;
+
+  explicit Tokens(std::string_view line) {
+    while (count < kMax) {
+      std::string_view token = text::next_token(line);
+      if (token.empty()) return;
+      at[count++] = token;
+    }
   }
+};
+
+// A SocketInfo whose strings use the table's allocator.
+SocketInfo new_socket(const SocketTable& table) {
+  std::pmr::memory_resource* memory = table.get_allocator().resource();
+  return SocketInfo{.local_address = std::pmr::string(memory),
+                    .remote_address = std::pmr::string(memory),
+                    .state = std::pmr::string(memory)};
+}
+
+// Move-constructs into the table, which keeps the strings' allocator; assigning over an entry
+// of operator[] would copy them into the default resource.
+void put(SocketTable& table, SocketInfo&& info) {
+  table.erase(info.inode);
+  table.try_emplace(info.inode, std::move(info));
+}
+
+template <typename... Args>
+void assign_format(std::pmr::string& out, const char* format, Args... args) {
+  char buffer[80];
+  int n = std::snprintf(buffer, sizeof buffer, format, args...);
+  out.assign(buffer, n < 0 ? 0 : std::min(static_cast<size_t>(n), sizeof buffer - 1));
 }
 
 // "0100007F:1F90" or the 32-hex-digit IPv6 form. The kernel prints each 32-bit word of the
@@ -47,53 +77,44 @@ bool parse_inet_endpoint(std::string_view text, int family, std::pmr::string& ad
   char buffer[INET6_ADDRSTRLEN] = {};
   if (::inet_ntop(family, bytes, buffer, sizeof buffer) == nullptr) return false;
   port = static_cast<uint16_t>(*port_value);
-  address = family == AF_INET6 ? fmt::format("[{}]:{}", buffer, port)
-                               : fmt::format("{}:{}", buffer, port);
+  assign_format(address, family == AF_INET6 ? "[%s]:%u" : "%s:%u", buffer, unsigned{port});
   return true;
 }
 
-std::string unix_state_name(unsigned state, uint64_t flags) {
+void assign_unix_state_name(unsigned state, uint64_t flags, std::pmr::string& out) {
   // __SO_ACCEPTCON: the socket called listen().
-  if (flags & 0x10000) return "LISTEN";
+  if (flags & 0x10000) return void(out.assign("LISTEN"));
   switch (state) {
-    case 1: return "UNCONNECTED";
-    case 2: return "CONNECTING";
-    case 3: return "CONNECTED";
-    case 4: return "DISCONNECTING";
-    default: return fmt::format("UNKNOWN({})", state);
+    case 1: return void(out.assign("UNCONNECTED"));
+    case 2: return void(out.assign("CONNECTING"));
+    case 3: return void(out.assign("CONNECTED"));
+    case 4: return void(out.assign("DISCONNECTING"));
+    default: return assign_format(out, "UNKNOWN(%u)", state);
   }
 }
 
 }  // namespace
 
-std::string tcp_state_name(unsigned state) {
-  switch (state) {
-    case 0x01: return "ESTABLISHED";
-    case 0x02: return "SYN_SENT";
-    case 0x03: return "SYN_RECV";
-    case 0x04: return "FIN_WAIT1";
-    case 0x05: return "FIN_WAIT2";
-    case 0x06: return "TIME_WAIT";
-    case 0x07: return "CLOSE";
-    case 0x08: return "CLOSE_WAIT";
-    case 0x09: return "LAST_ACK";
-    case 0x0A: return "LISTEN";
-    case 0x0B: return "CLOSING";
-    case 0x0C: return "NEW_SYN_RECV";
-    default: return fmt::format("UNKNOWN({:02X})", state);
-  }
+void assign_tcp_state_name(unsigned state, std::pmr::string& out) {
+  static constexpr const char* kNames[] = {
+      nullptr,     "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",    "TIME_WAIT",
+      "CLOSE",     "CLOSE_WAIT",  "LAST_ACK", "LISTEN",   "CLOSING",   "NEW_SYN_RECV",
+  };
+  if (state > 0 && state < std::size(kNames)) return void(out.assign(kNames[state]));
+  assign_format(out, "UNKNOWN(%02X)", state);
 }
 
 void parse_inet_sockets(std::string_view text, int family, int type, int protocol,
                         SocketTable& table) {
   while (!text.empty()) {
     // "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  0  0 12345 ..."
-    std::vector<std::string_view> t = tokens_of(text::next_line(text));
-    if (t.size() < 10 || t[0].empty() || t[0].back() != ':') continue;  // header or junk
+    Tokens line(text::next_line(text));
+    const std::string_view* t = line.at;
+    if (line.count < 10 || t[0].empty() || t[0].back() != ':') continue;  // header or junk
     auto inode = text::parse_u64(t[9]);
     auto state = text::parse_u64(t[3], 16);
     if (!inode || !state || *inode == 0) continue;
-    SocketInfo info;
+    SocketInfo info = new_socket(table);
     info.family = family;
     info.type = type;
     info.protocol = protocol;
@@ -106,8 +127,8 @@ void parse_inet_sockets(std::string_view text, int family, int type, int protoco
     if (type == SOCK_RAW) {
       info.protocol = local_port;
     }
-    info.state = tcp_state_name(static_cast<unsigned>(*state));
-    table[info.inode] = std::move(info);
+    assign_tcp_state_name(static_cast<unsigned>(*state), info.state);
+    put(table, std::move(info));
   }
 }
 
@@ -124,35 +145,38 @@ void parse_unix_sockets(std::string_view text, SocketTable& table) {
     auto state = text::parse_u64(text::next_token(rest), 16);
     auto inode = text::parse_u64(text::next_token(rest));
     if (!flags || !type || !state || !inode || *inode == 0) continue;
-    SocketInfo info;
+    SocketInfo info = new_socket(table);
     info.family = AF_UNIX;
     info.type = static_cast<int>(*type);
     info.inode = *inode;
-    info.state = unix_state_name(static_cast<unsigned>(*state), *flags);
+    assign_unix_state_name(static_cast<unsigned>(*state), *flags, info.state);
     // The path is the rest of the line (it may hold spaces); abstract names already start
     // with '@'.
     while (!rest.empty() && text::is_space(rest.front())) rest.remove_prefix(1);
-    info.local_address = std::string(rest);
-    table[info.inode] = std::move(info);
+    info.local_address.assign(rest);
+    put(table, std::move(info));
   }
 }
 
 void parse_netlink_sockets(std::string_view text, SocketTable& table) {
   while (!text.empty()) {
     // "sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode"
-    std::vector<std::string_view> t = tokens_of(text::next_line(text));
-    if (t.size() < 10) continue;
+    Tokens line(text::next_line(text));
+    const std::string_view* t = line.at;
+    if (line.count < 10) continue;
     auto protocol = text::parse_u64(t[1]);
     auto port_id = text::parse_u64(t[2]);
     auto inode = text::parse_u64(t[9]);
     if (!protocol || !port_id || !inode || *inode == 0) continue;  // the header fails here
-    SocketInfo info;
+    SocketInfo info = new_socket(table);
     info.family = AF_NETLINK;
     info.protocol = static_cast<int>(*protocol);
     info.inode = *inode;
     // The port id is a netlink socket's address.
-    info.local_address = fmt::format("{}", *port_id);
-    table[info.inode] = std::move(info);
+    char digits[24];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, *port_id);
+    info.local_address.assign(digits, ec == std::errc() ? end : digits);
+    put(table, std::move(info));
   }
 }
 
@@ -191,27 +215,24 @@ bool socket_from_protocol_name(std::string_view name, SocketInfo& info) {
   return false;
 }
 
-SocketTable read_socket_table(pid_t pid) {
-  SocketTable table;
+void read_socket_table(pid_t pid, SocketTable& table, std::pmr::memory_resource* scratch) {
   struct InetTable { const char* name; int family, type, protocol; };
   static constexpr InetTable kInet[] = {
       {"tcp", AF_INET, SOCK_STREAM, IPPROTO_TCP},  {"tcp6", AF_INET6, SOCK_STREAM, IPPROTO_TCP},
       {"udp", AF_INET, SOCK_DGRAM, IPPROTO_UDP},   {"udp6", AF_INET6, SOCK_DGRAM, IPPROTO_UDP},
       {"raw", AF_INET, SOCK_RAW, 0},               {"raw6", AF_INET6, SOCK_RAW, 0},
   };
-  std::string text;
+  TextBuffer text(scratch);
+  char path[64];
+  auto read = [&](const char* name) {
+    std::snprintf(path, sizeof path, "/proc/%d/net/%s", static_cast<int>(pid), name);
+    return text.read(path) == 0;
+  };
   for (const InetTable& inet : kInet) {
-    if (try_read_text_file(fmt::format("/proc/{}/net/{}", pid, inet.name), text) == 0) {
-      parse_inet_sockets(text, inet.family, inet.type, inet.protocol, table);
-    }
+    if (read(inet.name)) parse_inet_sockets(text.view(), inet.family, inet.type, inet.protocol, table);
   }
-  if (try_read_text_file(fmt::format("/proc/{}/net/unix", pid), text) == 0) {
-    parse_unix_sockets(text, table);
-  }
-  if (try_read_text_file(fmt::format("/proc/{}/net/netlink", pid), text) == 0) {
-    parse_netlink_sockets(text, table);
-  }
-  return table;
+  if (read("unix")) parse_unix_sockets(text.view(), table);
+  if (read("netlink")) parse_netlink_sockets(text.view(), table);
 }
 
 }  // namespace snapdump::os

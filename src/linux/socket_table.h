@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory_resource>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -14,14 +15,18 @@
 
 namespace snapdump::os {
 
-using SocketTable = std::unordered_map<uint64_t, SocketInfo>;
+// The table, and the strings of every SocketInfo in it, use the table's allocator: a capture
+// under kCreateUseVmAllocations keeps it in its scratch arena.
+using SocketTable = std::pmr::unordered_map<uint64_t, SocketInfo>;
 
-// All tables of the target's network namespace. A table the kernel lacks (no IPv6, no raw
-// sockets) is skipped; a vanished process gives an empty table, not an error.
-SocketTable read_socket_table(pid_t pid);
+// All tables of the target's network namespace into `table`, file texts read into `scratch`.
+// A table the kernel lacks (no IPv6, no raw sockets) is skipped; a vanished process gives an
+// empty table, not an error.
+void read_socket_table(pid_t pid, SocketTable& table, std::pmr::memory_resource* scratch);
 
 // One /proc/net/{tcp,udp,raw}[6] text. `family` is AF_INET or AF_INET6; for raw sockets the
-// kernel puts the protocol where the local port would be.
+// kernel puts the protocol where the local port would be. A later line for an inode already
+// in the table replaces it. Lines that do not parse are skipped.
 void parse_inet_sockets(std::string_view text, int family, int type, int protocol,
                         SocketTable& table);
 void parse_unix_sockets(std::string_view text, SocketTable& table);
@@ -32,7 +37,8 @@ void parse_netlink_sockets(std::string_view text, SocketTable& table);
 // sockets). False for a name it does not know.
 bool socket_from_protocol_name(std::string_view name, SocketInfo& info);
 
-// "ESTABLISHED", "LISTEN", ... for the hex state code of the tcp tables.
-std::string tcp_state_name(unsigned state);
+// "ESTABLISHED", "LISTEN", ... for the hex state code of the tcp tables, into `out` (whose
+// allocator stays).
+void assign_tcp_state_name(unsigned state, std::pmr::string& out);
 
 }  // namespace snapdump::os

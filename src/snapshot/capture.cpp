@@ -217,7 +217,7 @@ class Capturer {
     if (s_.flags & capture::kHandles) {
       PhaseTimer t(s_.perf.handles);
       pid_t from = s_.clone ? s_.clone->pid() : s_.pid;
-      s_.handles = os::read_handles(from, s_.flags, s_.memory());
+      s_.handles = os::read_handles(from, s_.flags, s_.memory(), scratch_);
     }
     if (s_.clone) {
       // Outside the pause. A failure here is not fatal: reads fall back to process_vm_readv.
