@@ -407,16 +407,29 @@ uint64_t read_affinity(pid_t tid) {
   return first_64_cpus(set);
 }
 
-std::vector<std::pair<uint64_t, uint64_t>> parse_auxv(std::string_view bytes) {
-  std::vector<std::pair<uint64_t, uint64_t>> entries;
+namespace {
+
+// Calls visit(type, value) for each auxv pair up to AT_NULL, until it returns false. Visiting in
+// place lets auxv_value, which the capture calls, work without allocating.
+template <class Visit>
+void for_each_auxv(std::string_view bytes, Visit visit) {
   constexpr size_t kPair = 2 * sizeof(uint64_t);
   for (size_t offset = 0; offset + kPair <= bytes.size(); offset += kPair) {
     uint64_t type = 0, value = 0;
     std::memcpy(&type, bytes.data() + offset, sizeof type);
     std::memcpy(&value, bytes.data() + offset + sizeof type, sizeof value);
-    if (type == 0) break;  // AT_NULL ends the vector
-    entries.emplace_back(type, value);
+    if (type == 0 || !visit(type, value)) break;  // AT_NULL ends the vector
   }
+}
+
+}  // namespace
+
+std::vector<std::pair<uint64_t, uint64_t>> parse_auxv(std::string_view bytes) {
+  std::vector<std::pair<uint64_t, uint64_t>> entries;
+  for_each_auxv(bytes, [&](uint64_t type, uint64_t value) {
+    entries.emplace_back(type, value);
+    return true;
+  });
   return entries;
 }
 
@@ -425,16 +438,12 @@ std::vector<std::pair<uint64_t, uint64_t>> read_auxv(pid_t pid) {
 }
 
 uint64_t auxv_value(std::string_view bytes, uint64_t type) {
-  // Walked in place, not through parse_auxv's vector: the capture calls this without the heap.
-  constexpr size_t kPair = 2 * sizeof(uint64_t);
-  for (size_t offset = 0; offset + kPair <= bytes.size(); offset += kPair) {
-    uint64_t t = 0, value = 0;
-    std::memcpy(&t, bytes.data() + offset, sizeof t);
-    std::memcpy(&value, bytes.data() + offset + sizeof t, sizeof value);
-    if (t == 0) break;  // AT_NULL ends the vector
-    if (t == type) return value;
-  }
-  return 0;
+  uint64_t found = 0;
+  for_each_auxv(bytes, [&](uint64_t t, uint64_t value) {
+    if (t == type) found = value;
+    return t != type;
+  });
+  return found;
 }
 
 }  // namespace snapdump::os

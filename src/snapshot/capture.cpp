@@ -213,7 +213,7 @@ class Capturer {
     optional_file("cmdline", s_.process.cmdline_raw);
     optional_file("environ", s_.process.environ_raw);
     optional_file("auxv", s_.process.auxv_raw);
-    if (s_.flags & capture::kThreads) detail::attach_thread_starts(s_.pid, s_.regions, s_.process.auxv_raw, s_.threads);
+    if (s_.flags & capture::kThreads) detail::attach_thread_starts(s_.pid, s_.regions, s_.process.auxv_raw, s_.threads, scratch_);
     if (s_.flags & capture::kHandles) {
       PhaseTimer t(s_.perf.handles);
       pid_t from = s_.clone ? s_.clone->pid() : s_.pid;
@@ -512,7 +512,7 @@ class Capturer {
   void finish_regions() {
     // Module identities are read whatever the flags (outside the pause): the writer's module
     // list needs them. The caller sees them only when it asked for section information.
-    os::attach_module_identities(s_.pid, s_.regions);
+    os::attach_module_identities(s_.pid, s_.regions, s_.memory(), scratch_);
     for (Region& r : s_.regions) {
       if (r.copy == RegionCopy::copied_in_pause || r.copy == RegionCopy::unreadable) continue;
       if (!(r.prot & PROT_READ) || r.io || r.path == "[vsyscall]") {

@@ -27,11 +27,12 @@ std::optional<T> read_as(pid_t pid, uint64_t address) {
 }
 
 // The offset of struct pthread's start_routine, from the descriptor libc publishes.
-std::optional<uint32_t> start_routine_offset(pid_t pid, std::span<const Region> regions) {
+std::optional<uint32_t> start_routine_offset(pid_t pid, std::span<const Region> regions,
+                                             std::pmr::memory_resource* scratch) {
   for (const Region& r : regions) {
     // glibc 2.34 and later: libc.so.6; before, the descriptor lived in libpthread.so.0.
     if (!r.elf || !(ends_with(r.path, "/libc.so.6") || ends_with(r.path, "/libpthread.so.0"))) continue;
-    auto offset = os::module_symbol_offset(pid, r, "_thread_db_pthread_start_routine");
+    auto offset = os::module_symbol_offset(pid, r, "_thread_db_pthread_start_routine", scratch);
     if (!offset) continue;
     auto desc = read_as<std::array<uint32_t, 3>>(pid, r.elf->load_address + *offset);
     // A pointer-sized field, one element, inside the control block.
@@ -43,7 +44,7 @@ std::optional<uint32_t> start_routine_offset(pid_t pid, std::span<const Region> 
 }  // namespace
 
 void attach_thread_starts(pid_t pid, std::span<const Region> regions, std::string_view auxv,
-                          std::span<ThreadEntry> threads) {
+                          std::span<ThreadEntry> threads, std::pmr::memory_resource* scratch) {
   std::optional<uint32_t> field;
   bool looked = false;
   for (ThreadEntry& t : threads) {
@@ -53,7 +54,7 @@ void attach_thread_starts(pid_t pid, std::span<const Region> regions, std::strin
     }
     if (t.capture != ThreadCapture::stopped || t.regs.fs_base == 0) continue;
     if (!looked) {
-      field = start_routine_offset(pid, regions);
+      field = start_routine_offset(pid, regions, scratch);
       looked = true;
     }
     if (!field) return;

@@ -3,10 +3,9 @@
 
 #include <sys/types.h>
 
+#include <memory_resource>
 #include <span>
-#include <string>
 #include <string_view>
-#include <vector>
 
 #include "snapdump/snapshot_types.h"
 
@@ -18,8 +17,10 @@ namespace snapdump::detail {
 // choose, so it is not guessed: libc publishes it for debuggers as the dynamic symbol
 // _thread_db_pthread_start_routine (the descriptor libthread_db reads: bit size, element count,
 // byte offset). The field never changes after the thread starts, so it is read from the live
-// process, after the pause. Threads whose start stays unknown keep 0.
+// process, after the pause. Threads whose start stays unknown keep 0. Takes nothing from the
+// heap: the symbol lookup's read buffers come from `scratch`.
 void attach_thread_starts(pid_t pid, std::span<const Region> regions, std::string_view auxv,
-                          std::span<ThreadEntry> threads);
+                          std::span<ThreadEntry> threads,
+                          std::pmr::memory_resource* scratch = std::pmr::get_default_resource());
 
 }  // namespace snapdump::detail

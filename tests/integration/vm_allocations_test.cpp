@@ -112,12 +112,14 @@ TEST(VmAllocations, WithoutTheFlagThePauseAllocates) {
   for (const AuxiliaryPage& page : c.snapshot.auxiliary_pages()) EXPECT_TRUE(on_heap(page.bytes));
 }
 
-void expect_no_heap_in_pause(const std::vector<std::string>& target_args, CaptureFlags extra,
+void expect_no_heap_in_capture(const std::vector<std::string>& target_args, CaptureFlags extra,
                              const CaptureOptions& options = {}) {
   auto target = TargetProcess::spawn(target_args);
   Counted c = capture_counted(target->pid(), kRich | extra | capture::kCreateUseVmAllocations, options);
   EXPECT_EQ(c.pauses, 1);
-  EXPECT_EQ(c.allocations, 0) << "operator new calls inside the target's pause";
+  EXPECT_EQ(c.allocations, 0) << "heap allocations inside the target's pause";
+  EXPECT_EQ(c.capture_allocations, 0) << "heap allocations on the tracer thread during the capture";
+  EXPECT_EQ(c.caller_allocations, 0) << "heap allocations on the thread that called Snapshot::capture";
   const Snapshot& s = c.snapshot;
   ASSERT_GE(s.threads().size(), 7u);
   size_t with_xsave = 0;
@@ -139,36 +141,44 @@ void expect_no_heap_in_pause(const std::vector<std::string>& target_args, Captur
   }
 }
 
-TEST(VmAllocations, AuxiliaryPagesCaptureTakesNothingFromTheHeapInThePause) {
-  expect_no_heap_in_pause({"--threads", "6", "--avx"}, 0);
+TEST(VmAllocations, AuxiliaryPagesCaptureTakesNothingFromTheHeap) {
+  expect_no_heap_in_capture({"--threads", "6", "--avx"}, 0);
 }
 
-TEST(VmAllocations, CloneCaptureTakesNothingFromTheHeapInThePause) {
+TEST(VmAllocations, CloneCaptureTakesNothingFromTheHeap) {
   // --mappings has MADV_DONTFORK and MADV_WIPEONFORK regions: the pause copies them too.
-  expect_no_heap_in_pause({"--threads", "6", "--avx", "--mappings"}, capture::kVaClone);
+  expect_no_heap_in_capture({"--threads", "6", "--avx", "--mappings"}, capture::kVaClone);
 }
 
-TEST(VmAllocations, HoldAndLeftRunningThreadsTakeNothingFromTheHeapInThePause) {
+TEST(VmAllocations, HoldAndLeftRunningThreadsTakeNothingFromTheHeap) {
   CaptureOptions hold;
   hold.hold = true;
-  expect_no_heap_in_pause({"--threads", "6", "--avx"}, 0, hold);
+  expect_no_heap_in_capture({"--threads", "6", "--avx"}, 0, hold);
   CaptureOptions leave;
   leave.leave_unrestartable_running = true;
-  expect_no_heap_in_pause({"--threads", "6", "--avx"}, capture::kVaClone, leave);
+  expect_no_heap_in_capture({"--threads", "6", "--avx"}, capture::kVaClone, leave);
 }
 
 // The capture flags of the source document's example (seed 001), which include
-// PSS_CREATE_USE_VM_ALLOCATIONS, give a snapshot a full dump can be written from.
-TEST(VmAllocations, SeedExampleFlagsCaptureAndDump) {
-  auto target = TargetProcess::spawn({"--threads", "6", "--heap-mib", "2"});
+// PSS_CREATE_USE_VM_ALLOCATIONS, take nothing from the heap with every kind of fd and every
+// handle information class, and give a snapshot a full dump can be written from.
+TEST(VmAllocations, SeedExampleFlagsCaptureWithoutTheHeapAndDump) {
+  auto target = TargetProcess::spawn({"--threads", "6", "--heap-mib", "2", "--fds"});
   constexpr CaptureFlags kSeed =
       capture::kVaClone | capture::kHandles | capture::kHandleNameInformation |
       capture::kHandleBasicInformation | capture::kHandleTypeSpecificInformation |
       capture::kHandleTrace | capture::kThreads | capture::kThreadContext |
       capture::kThreadContextExtended | capture::kCreateBreakaway | capture::kCreateBreakawayOptional |
       capture::kCreateUseVmAllocations | capture::kCreateReleaseSection;
-  Snapshot s = Snapshot::capture(target->pid(), kSeed, context::kAll);
+  Counted c = capture_counted(target->pid(), kSeed);
+  EXPECT_EQ(c.capture_allocations, 0) << "heap allocations on the tracer thread during the capture";
+  EXPECT_EQ(c.caller_allocations, 0) << "heap allocations on the thread that called Snapshot::capture";
+  const Snapshot& s = c.snapshot;
   EXPECT_EQ(s.memory_mode(), MemoryMode::clone);
+  EXPECT_GE(s.handles().size(), 15u) << "one fd of every kind";
+  for (const HandleEntry& h : s.handles()) {
+    EXPECT_FALSE(h.name.get_allocator().resource()->is_equal(*std::pmr::new_delete_resource())) << h.fd;
+  }
   std::string path = testing::temp_dump_path("vm_allocations_seed");
   DumpOptions options;
   options.type = dump::kWithFullMemory | dump::kWithHandleData;
