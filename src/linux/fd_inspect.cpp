@@ -57,13 +57,24 @@ struct HandleReader {
   TextBuffer fdinfo{scratch};
   std::pmr::string link{scratch};
   std::optional<SocketTable> sockets{};  // loaded on the first socket: the tables can be large
+  bool sockets_reread = false;
 
-  const SocketTable& socket_table() {
+  // The table's record of socket `inode`, or nullptr. The kernel prints /proc/PID/net/* a chunk
+  // at a time, and sockets other processes open or close meanwhile shift the rest, so one
+  // reading can miss a socket that exists; a miss reads the tables again, once per call (a
+  // socket that is in no table, unbound or of another family, costs that one extra reading).
+  const SocketInfo* find_socket(uint64_t inode) {
     if (!sockets) {
       sockets.emplace(scratch);
       read_socket_table(pid, *sockets, scratch);
     }
-    return *sockets;
+    if (auto found = sockets->find(inode); found != sockets->end()) return &found->second;
+    if (sockets_reread) return nullptr;
+    sockets_reread = true;
+    sockets->clear();
+    read_socket_table(pid, *sockets, scratch);
+    auto found = sockets->find(inode);
+    return found != sockets->end() ? &found->second : nullptr;
   }
 };
 
@@ -129,9 +140,8 @@ SocketInfo socket_info(HandleReader& reader, const char* fd_path, std::string_vi
                   .remote_address = std::pmr::string(out),
                   .state = std::pmr::string(out),
                   .inode = inode};
-  const SocketTable& table = reader.socket_table();
-  if (auto found = table.find(inode); found != table.end()) {
-    const SocketInfo& known = found->second;
+  if (const SocketInfo* found = reader.find_socket(inode)) {
+    const SocketInfo& known = *found;
     info.family = known.family;
     info.type = known.type;
     info.protocol = known.protocol;
