@@ -276,11 +276,13 @@ bool clone_can_be_orphaned(pid_t target, std::pmr::memory_resource* scratch) {
   NamespacePids own = namespace_pids_of(target, scratch);
   if (own.levels == 0 || own.innermost == 1) return false;  // the namespace's init adopts its orphans
   // With no subreaper in between, the orphan goes to the namespace's init. If that is the
-  // target's parent, the clone would end up among the parent's children, which is no better
-  // than the target's own: keep it the target's child then. (A parent in the same namespace
-  // has as many NSpid entries as the target.)
+  // target's parent inside a container, the clone would end up among the parent's children,
+  // and a container's init is often an application that never reaps: keep it the target's
+  // child then. (A parent in the same namespace has as many NSpid entries as the target.) The
+  // host's init (systemd, ...) reaps every orphan: a daemon whose parent it is still gets an
+  // orphaned clone.
   NamespacePids parent = namespace_pids_of(parent_pid_of(target), scratch);
-  if (parent.levels == own.levels && parent.innermost == 1) return false;
+  if (own.levels > 1 && parent.levels == own.levels && parent.innermost == 1) return false;
   return true;
 }
 

@@ -75,8 +75,9 @@ class VaClone {
 // reaps: Linux 5.16 or later (before it, a core dump of the memory-sharing helper would kill
 // every process sharing its memory, the target included, should snapdump die in the moment
 // the helper lives); a target that is not the init of its PID namespace (init adopts every
-// orphan of its namespace, the clone included); and a target whose parent is not that init
-// (the orphan would land among the parent's children). Reads /proc: call outside the pause.
+// orphan of its namespace, the clone included); and, in a container, a target whose parent is
+// not that init (the orphan would land among the parent's children, and a container's init may
+// never reap). Reads /proc: call outside the pause.
 bool clone_can_be_orphaned(pid_t target, std::pmr::memory_resource* scratch = std::pmr::get_default_resource());
 
 // The parent pid of `pid` from /proc/PID/stat, or 0 if unreadable. No heap: callable in the pause.
