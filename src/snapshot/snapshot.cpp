@@ -23,6 +23,10 @@ const char* to_string(MemoryMode mode) noexcept {
 }
 
 namespace detail {
+// Test seam (like the capture's observers in capture.cpp): told on the tracer thread when the
+// release of the clone and held threads begins and ends; the heap-use test counts in between.
+extern "C" __attribute__((weak)) void snapdump_test_release_observer(bool begins);
+
 SnapshotState::SnapshotState(bool vm_allocations)
     : with_arena(vm_allocations && (arena.emplace(), true)),
       process(os::empty_process_info(memory())),
@@ -38,8 +42,10 @@ SnapshotState::~SnapshotState() {
   if (!tracer) return;
   // The clone and held threads are tracees of the tracer thread: only it may release them.
   tracer->run([this] {
+    if (snapdump_test_release_observer != nullptr) snapdump_test_release_observer(true);
     clone.reset();
     held.clear();
+    if (snapdump_test_release_observer != nullptr) snapdump_test_release_observer(false);
   });
 }
 }  // namespace detail

@@ -37,6 +37,19 @@ extern "C" void snapdump_test_capture_observer(bool begins) {
   }
 }
 
+// Called on the tracer thread while a snapshot releases its clone and held threads.
+std::atomic<long> g_allocations_in_release{-1};
+thread_local long t_release_start = 0;
+extern "C" void snapdump_test_release_observer(bool begins) {
+  if (begins) {
+    snapdump::testing::heap_watch(true);
+    t_release_start = snapdump::testing::heap_watched_count();
+  } else {
+    g_allocations_in_release = snapdump::testing::heap_watched_count() - t_release_start;
+    snapdump::testing::heap_watch(false);
+  }
+}
+
 extern "C" void snapdump_test_pause_observer(bool begins) {
   if (begins) {
     g_pauses.fetch_add(1);
@@ -138,6 +151,18 @@ void expect_no_heap_in_capture(const std::vector<std::string>& target_args, Capt
   if (s.memory_mode() == MemoryMode::auxiliary_pages) {
     // Auxiliary pages hold each thread's stack.
     EXPECT_FALSE(s.auxiliary_pages().empty());
+  }
+  // Freeing takes nothing from the heap either: not on this thread, and not on the tracer
+  // thread where a clone or held threads are released.
+  bool releases = s.va_clone_pid().has_value() || options.hold;
+  g_allocations_in_release = -1;
+  long before = testing::heap_watched_count();
+  testing::heap_watch(true);
+  c.snapshot.free();
+  testing::heap_watch(false);
+  EXPECT_EQ(testing::heap_watched_count() - before, 0) << "heap allocations freeing the snapshot";
+  if (releases) {
+    EXPECT_EQ(g_allocations_in_release.load(), 0) << "heap allocations releasing the clone or held threads";
   }
 }
 
