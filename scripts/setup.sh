@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(build-essential cmake pkg-config git libcli11-dev libfmt-dev libelf-dev libdw-dev
+packages=(build-essential cmake pkg-config git libcli11-dev libfmt-dev
           nlohmann-json3-dev libzstd-dev libgtest-dev libgmock-dev libbenchmark-dev binutils
           clang-14 libclang-rt-14-dev lldb-16)
 missing=()
