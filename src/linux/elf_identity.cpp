@@ -2,6 +2,7 @@
 // memory for the vDSO, which has no file. Heap-free (kCreateUseVmAllocations): paths are built
 // with snprintf into arrays, files are read through elf_reader.h's bounded reader, and the
 // call's bookkeeping lives in the scratch resource.
+#include "common/records_in.h"
 #include "linux/elf_identity.h"
 
 #include <elf.h>
@@ -33,28 +34,11 @@ struct FdCloser {
   }
 };
 
-ElfIdentity empty_identity(std::pmr::memory_resource* out) {
-  return ElfIdentity{.build_id = std::pmr::vector<uint8_t>(out), .soname = std::pmr::string(out)};
-}
-
-// A copy whose containers live in `out` (assignment would keep the target's allocator).
-ElfIdentity copy_identity(const ElfIdentity& from, std::pmr::memory_resource* out) {
-  ElfIdentity copy = empty_identity(out);
-  copy.build_id.assign(from.build_id.begin(), from.build_id.end());
-  copy.soname.assign(from.soname);
-  copy.load_address = from.load_address;
-  copy.image_size = from.image_size;
-  copy.elf_type = from.elf_type;
-  copy.file_size = from.file_size;
-  copy.file_mtime_unix = from.file_mtime_unix;
-  return copy;
-}
-
 std::optional<ElfIdentity> identity_of(const elf::ElfSource& source, std::span<uint8_t> window,
                                        std::pmr::memory_resource* out) {
   auto reader = elf::ElfReader::open(source, window);
   if (!reader) return std::nullopt;
-  std::optional<ElfIdentity> identity(empty_identity(out));
+  std::optional<ElfIdentity> identity(elf_identity_in(out));
   identity->elf_type = reader->header().e_type;
   reader->build_id(identity->build_id);
   reader->soname(identity->soname);
@@ -228,7 +212,7 @@ void attach_module_identities(pid_t pid, std::span<Region> regions, std::pmr::me
       parsed.push_back({st.st_dev, st.st_ino, st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
                         identity ? std::optional<size_t>(base) : std::nullopt});
     } else if (seen->region) {
-      identity.emplace(copy_identity(*regions[*seen->region].elf, out));
+      identity.emplace(copy_in(*regions[*seen->region].elf, out));
     }
     if (!identity) continue;
 

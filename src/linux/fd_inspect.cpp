@@ -1,5 +1,6 @@
 // Handle capture: one HandleEntry per fd of /proc/PID/fd, filled from the fd's link, a stat of
 // the object behind it, and its fdinfo.
+#include "common/records_in.h"
 #include "linux/fd_inspect.h"
 
 #include <fcntl.h>
@@ -134,22 +135,10 @@ SocketInfo socket_info(HandleReader& reader, const char* fd_path, std::string_vi
   uint64_t inode = bracketed_inode(link);
   if (inode == 0) inode = st.st_ino;
   std::pmr::memory_resource* out = reader.out;
-  // Built member by member: a copy of the table's record would take the strings' allocator
-  // from the default resource, not from `out`.
-  SocketInfo info{.local_address = std::pmr::string(out),
-                  .remote_address = std::pmr::string(out),
-                  .state = std::pmr::string(out),
-                  .inode = inode};
-  if (const SocketInfo* found = reader.find_socket(inode)) {
-    const SocketInfo& known = *found;
-    info.family = known.family;
-    info.type = known.type;
-    info.protocol = known.protocol;
-    info.local_address = known.local_address;
-    info.remote_address = known.remote_address;
-    info.state = known.state;
-    return info;
-  }
+  // A copy into `out`: a plain copy of the table's record would put its strings on the heap.
+  if (const SocketInfo* found = reader.find_socket(inode)) return copy_in(*found, out);
+  SocketInfo info = socket_info_in(out);
+  info.inode = inode;
   // Not in the namespace's tables (unbound, packet, vsock, ...): the socket file system still
   // names the protocol, which gives family and type.
   char name[64] = {};
@@ -201,8 +190,7 @@ std::optional<HandleEntry> read_handle(HandleReader& reader, int fd) {
     st = {};  // e.g. a stale network file: the link text still classifies most kinds
   }
 
-  HandleEntry entry{.name = std::pmr::string(reader.out),
-                    .type_name = std::pmr::string(reader.out)};
+  HandleEntry entry = handle_entry_in(reader.out);
   entry.fd = fd;
   entry.kind = classify_fd(link, st.st_mode);
   entry.type_name = fd_type_name(entry.kind);

@@ -7,6 +7,7 @@
 
 #include <fmt/core.h>
 
+#include "common/records_in.h"
 #include "linux/proc_files.h"
 #include "linux/procfs.h"
 #include "linux/text_scan.h"
@@ -55,7 +56,7 @@ bool parse_header(std::string_view line, Region& region) {
     return false;
   }
 
-  region = Region{.path = std::pmr::string(region.path.get_allocator())};
+  region = region_in(region.path.get_allocator().resource());
   region.start = *start;
   region.end = *end;
   region.prot = (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) |
@@ -118,7 +119,7 @@ std::pmr::vector<Region> parse_maps(std::string_view text_in, bool with_smaps,
     std::string_view line = text::next_line(text);
     if (line.empty()) continue;
     if (looks_like_header(line)) {
-      Region region{.path = std::pmr::string(memory)};
+      Region region = region_in(memory);
       current_valid = parse_header(line, region);
       if (current_valid) regions.push_back(std::move(region));
       continue;

@@ -1,4 +1,5 @@
 // Readers of per-process /proc files: process and thread status, syscall state, auxv.
+#include "common/records_in.h"
 #include "linux/procfs.h"
 
 #include <dirent.h>
@@ -202,23 +203,12 @@ uint64_t boot_time_unix_ns() {
   return boot_ns;
 }
 
-ProcessInfo empty_process_info(std::pmr::memory_resource* memory) {
-  return ProcessInfo{.image_path = std::pmr::string(memory),
-                     .command_line = std::pmr::string(memory),
-                     .name = std::pmr::string(memory),
-                     .status_text = std::pmr::string(memory),
-                     .maps_text = std::pmr::string(memory),
-                     .cmdline_raw = std::pmr::string(memory),
-                     .environ_raw = std::pmr::string(memory),
-                     .auxv_raw = std::pmr::string(memory)};
-}
-
 ProcessInfo read_process_info(pid_t pid) {
   return read_process_info(pid, std::pmr::get_default_resource(), std::pmr::get_default_resource());
 }
 
 ProcessInfo read_process_info(pid_t pid, std::pmr::memory_resource* out, std::pmr::memory_resource* scratch) {
-  ProcessInfo info = empty_process_info(out);
+  ProcessInfo info = process_info_in(out);
   info.pid = pid;
 
   SmallFile stat_file;

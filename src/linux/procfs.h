@@ -35,9 +35,6 @@ std::pmr::vector<Region> read_maps(pid_t pid, bool with_smaps,
 // success: strings come from `out`, transient text from `scratch`.
 ProcessInfo read_process_info(pid_t pid);
 ProcessInfo read_process_info(pid_t pid, std::pmr::memory_resource* out, std::pmr::memory_resource* scratch);
-// A ProcessInfo whose strings allocate from `memory` (a pmr string keeps the allocator it was
-// made with, so they must be born with it).
-ProcessInfo empty_process_info(std::pmr::memory_resource* memory);
 
 // TIDs in /proc/PID/task, ascending.
 std::vector<pid_t> list_threads(pid_t pid);

@@ -1,5 +1,6 @@
 // Parsers for the socket tables under /proc/PID/net (formats from net/ipv4/tcp_ipv4.c,
 // net/ipv6/tcp_ipv6.c, net/unix/af_unix.c and net/netlink/af_netlink.c).
+#include "common/records_in.h"
 #include "linux/socket_table.h"
 
 #include <arpa/inet.h>
@@ -36,10 +37,7 @@ struct Tokens {
 
 // A SocketInfo whose strings use the table's allocator.
 SocketInfo new_socket(const SocketTable& table) {
-  std::pmr::memory_resource* memory = table.get_allocator().resource();
-  return SocketInfo{.local_address = std::pmr::string(memory),
-                    .remote_address = std::pmr::string(memory),
-                    .state = std::pmr::string(memory)};
+  return socket_info_in(table.get_allocator().resource());
 }
 
 // Move-constructs into the table, which keeps the strings' allocator; assigning over an entry

@@ -21,6 +21,7 @@
 
 #include <fmt/format.h>
 
+#include "common/records_in.h"
 #include "linux/breakaway.h"
 #include "linux/elf_identity.h"
 #include "linux/fd_inspect.h"
@@ -139,30 +140,6 @@ struct StoppedThread {
 };
 
 using Ranges = std::pmr::vector<std::pair<uint64_t, uint64_t>>;
-
-// A pmr vector keeps the allocator it was constructed with through every move, and move
-// assignment between different allocators copies into the target's; so the records whose
-// bytes belong in the arena are born with it, by designated initializers (the other members
-// keep their defaults, which is what -Wmissing-field-initializers would object to).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-ThreadEntry thread_entry_in(pid_t tid, std::pmr::memory_resource* memory) {
-  return ThreadEntry{.tid = tid, .name = std::pmr::string(memory), .xsave = std::pmr::vector<uint8_t>(memory)};
-}
-// A copy of `r` without its ELF identity, its path in `memory` (a plain copy would put the path
-// on the heap). Every field is named: -Wmissing-field-initializers flags one added later.
-Region region_without_identity(const Region& r, std::pmr::memory_resource* memory) {
-  return Region{.start = r.start, .end = r.end, .prot = r.prot, .shared = r.shared,
-                .file_offset = r.file_offset, .dev_major = r.dev_major, .dev_minor = r.dev_minor,
-                .inode = r.inode, .path = std::pmr::string(r.path, memory), .type = r.type,
-                .dont_fork = r.dont_fork, .wipe_on_fork = r.wipe_on_fork, .dont_dump = r.dont_dump,
-                .huge_pages = r.huge_pages, .io = r.io, .rss = r.rss, .anonymous = r.anonymous,
-                .swap = r.swap, .anon_huge = r.anon_huge, .copy = r.copy};
-}
-AuxiliaryPage auxiliary_page_in(uint64_t address, std::pmr::memory_resource* memory) {
-  return AuxiliaryPage{.address = address, .bytes = std::pmr::vector<uint8_t>(memory)};
-}
-#pragma GCC diagnostic pop
 
 // With kCreateUseVmAllocations nothing in the capture takes from the heap on success (the
 // test in tests/integration/vm_allocations_test.cpp counts every operator new and malloc on
@@ -527,7 +504,7 @@ class Capturer {
     }
     if ((s_.flags & capture::kVaSpace) && !(s_.flags & capture::kVaSpaceSectionInformation)) {
       s_.regions_without_sections.reserve(s_.regions.size());
-      for (const Region& r : s_.regions) s_.regions_without_sections.push_back(region_without_identity(r, s_.memory()));
+      for (const Region& r : s_.regions) s_.regions_without_sections.push_back(copy_without_identity(r, s_.memory()));
     }
   }
 

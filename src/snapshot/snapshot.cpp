@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "common/records_in.h"
 #include "linux/pagemap_scan.h"
 #include "linux/procfs.h"
 #include "linux/process_memory.h"
@@ -29,7 +30,7 @@ extern "C" __attribute__((weak)) void snapdump_test_release_observer(bool begins
 
 SnapshotState::SnapshotState(bool vm_allocations)
     : with_arena(vm_allocations && (arena.emplace(), true)),
-      process(os::empty_process_info(memory())),
+      process(process_info_in(memory())),
       threads(memory()),
       regions(memory()),
       regions_without_sections(memory()),
