@@ -137,19 +137,26 @@ TEST(CloneSafety, SubreaperTargetAdoptsTheCloneAndIsLeftNoZombie) {
 // the target sees its own /proc (--mount-proc), as in a container;
 // snapdump's number would reap a wrong child of the target, or none.
 
+// A capture whose clone stays the target's child (made directly, reaped in the target on
+// free): while held its parent is the target; after free the target has no child, no SIGCHLD
+// waits in it, and the clone is reaped.
+void expect_clone_kept_and_reaped_in(TargetProcess& target) {
+  target.command("reset");
+  Snapshot snap = Snapshot::capture(target.pid(), capture::kVaClone | capture::kThreads);
+  pid_t clone = *snap.va_clone_pid();
+  EXPECT_EQ(testing::process_state(clone).parent, target.pid());
+  snap.free();
+  expect_no_child_and_no_sigchld(target);
+  EXPECT_FALSE(testing::process_state(clone).exists);
+  EXPECT_TRUE(target.alive());
+}
+
 // The init of a namespace adopts every orphan in it, so its clone stays its child, made and
 // reaped directly.
 TEST(CloneSafety, PidNamespaceInitTargetReapsItsCloneByItsOwnNumber) {
   auto target = TargetProcess::spawn_via({"/usr/bin/unshare", "--pid", "--fork", "--kill-child", "--mount-proc"}, {});
   ASSERT_EQ(target->report()["pid"].get<int>(), 1);
-  target->command("reset");
-  Snapshot snap = Snapshot::capture(target->pid(), capture::kVaClone | capture::kThreads);
-  pid_t clone = *snap.va_clone_pid();
-  EXPECT_EQ(testing::process_state(clone).parent, target->pid());
-  snap.free();
-  expect_no_child_and_no_sigchld(*target);
-  EXPECT_FALSE(testing::process_state(clone).exists);
-  EXPECT_TRUE(target->alive());
+  expect_clone_kept_and_reaped_in(*target);
 }
 
 // A member whose parent is the namespace's init: an orphaned clone would land among the
@@ -159,14 +166,7 @@ TEST(CloneSafety, PidNamespaceChildOfInitKeepsItsCloneAndReapsItByItsOwnNumber) 
                                           "/bin/sh", "-c", "\"$0\" \"$@\"; exit $?"},
                                          {});
   ASSERT_GT(target->report()["pid"].get<int>(), 1);
-  target->command("reset");
-  Snapshot snap = Snapshot::capture(target->pid(), capture::kVaClone | capture::kThreads);
-  pid_t clone = *snap.va_clone_pid();
-  EXPECT_EQ(testing::process_state(clone).parent, target->pid());
-  snap.free();
-  expect_no_child_and_no_sigchld(*target);
-  EXPECT_FALSE(testing::process_state(clone).exists);
-  EXPECT_TRUE(target->alive());
+  expect_clone_kept_and_reaped_in(*target);
 }
 
 // Deeper in a namespace: the helper is reaped by the target under its own number, and the
