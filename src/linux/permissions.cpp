@@ -12,32 +12,28 @@
 
 #include "linux/proc_files.h"
 #include "linux/procfs.h"
+#include "linux/text_scan.h"
 #include "snapdump/error.h"
 
 namespace snapdump::os {
 namespace {
 
-// The value after "\nKEY" in /proc status text (the text is NUL-terminated by std::string).
-const char* status_value(const std::pmr::string& status, std::string_view key) {
-  for (size_t at = status.find('\n'); at != std::string::npos; at = status.find('\n', at + 1)) {
-    if (std::string_view(status).substr(at + 1, key.size()) == key) return status.c_str() + at + 1 + key.size();
-  }
-  return nullptr;
-}
-
-long status_field(const std::pmr::string& status, std::string_view key) {
-  const char* value = status_value(status, key);
-  return value ? std::strtol(value, nullptr, 10) : -1;
+// The first number of a /proc status field ("Uid:\t1000\t1000..." gives 1000), or -1.
+long status_number(std::string_view status, std::string_view key, int base = 10) {
+  auto value = text::find_field(status, key);
+  if (!value) return -1;
+  std::string_view rest = *value;
+  auto number = text::parse_u64(text::next_token(rest), base);
+  return number ? static_cast<long>(*number) : -1;
 }
 
 bool have_cap_sys_ptrace(std::pmr::memory_resource* scratch) {
   // CapEff bit 19 of /proc/self/status: avoids a libcap dependency for one bit.
   std::pmr::string self(scratch);
   if (read_file("/proc/self/status", self) != 0) return false;
-  const char* caps_text = status_value(self, "CapEff:");
-  if (caps_text == nullptr) return false;
-  unsigned long long caps = std::strtoull(caps_text, nullptr, 16);
-  return (caps >> 19) & 1;
+  auto caps = text::find_field(self, "CapEff");
+  auto bits = caps ? text::parse_u64(*caps, 16) : std::nullopt;
+  return bits && ((*bits >> 19) & 1);
 }
 
 int yama_scope() {
@@ -76,11 +72,11 @@ void check_traceable(pid_t pid, std::pmr::memory_resource* scratch) {
     }
     throw error_for_path(std::string(status_path.view()), err);
   }
-  if (status_field(status, "Tgid:") == getpid()) throw_own_process(pid);  // one of our threads
+  if (status_number(status, "Tgid") == getpid()) throw_own_process(pid);  // one of our threads
   if (status.find("\nState:\tZ") != std::string::npos || status.find("\nState:\tX") != std::string::npos) {
     throw Error(Errc::process_exited, fmt::format("process {} has exited (it is a zombie)", pid));
   }
-  long tracer = status_field(status, "TracerPid:");
+  long tracer = status_number(status, "TracerPid");
   if (tracer > 0) {
     std::string comm;
     try {
@@ -93,8 +89,8 @@ void check_traceable(pid_t pid, std::pmr::memory_resource* scratch) {
                             "attach: detach the debugger or strace first",
                             pid, tracer, comm.empty() ? "?" : comm));
   }
-  const char* uid_text = status_value(status, "Uid:");
-  uid_t target_uid = uid_text == nullptr ? 0 : static_cast<uid_t>(std::strtoul(uid_text, nullptr, 10));
+  long uid = status_number(status, "Uid");
+  uid_t target_uid = uid < 0 ? 0 : static_cast<uid_t>(uid);
   bool privileged = have_cap_sys_ptrace(scratch);
   if (!privileged && target_uid != geteuid()) {
     throw Error(Errc::permission_denied,
