@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -310,6 +311,35 @@ TaskStat read_task_stat(pid_t pid, pid_t tid) {
   task.start_time_unix_ns = boot_time_unix_ns() + ticks_to_ns(stat.u64(22));
   if (auto cpu = text::parse_i64(stat.field(39))) task.processor = static_cast<int>(*cpu);
   return task;
+}
+
+pid_t read_parent_pid(pid_t pid) noexcept {
+  try {
+    ProcPath path(pid, "stat");
+    SmallFile file;
+    if (read_file(path.c_str(), file.bytes, sizeof file.bytes, file.length) != 0) return 0;
+    return static_cast<pid_t>(parse_stat_line(file.text(), path.view()).i64(4));
+  } catch (...) {
+    return 0;  // a line that does not parse
+  }
+}
+
+NamespacePids read_namespace_pids(pid_t pid) noexcept {
+  NamespacePids out;
+  alignas(std::max_align_t) char room[16 << 10];
+  std::pmr::monotonic_buffer_resource memory(room, sizeof room);
+  std::pmr::string status(&memory);
+  if (read_file(ProcPath(pid, "status").c_str(), status) != 0) return out;
+  auto value = text::find_field(status, "NSpid");
+  if (!value) return out;
+  std::string_view rest = *value;
+  for (std::string_view token = text::next_token(rest); !token.empty(); token = text::next_token(rest)) {
+    auto number = text::parse_u64(token);
+    if (!number) return NamespacePids{};
+    ++out.levels;
+    out.innermost = static_cast<pid_t>(*number);
+  }
+  return out;
 }
 
 std::string read_thread_name(pid_t pid, pid_t tid) {

@@ -53,6 +53,19 @@ struct TaskStat {
 // Heap-free on success (a stack buffer).
 TaskStat read_task_stat(pid_t pid, pid_t tid);
 
+// The parent pid (stat field 4), or 0 if unreadable. No heap: callable in the pause.
+pid_t read_parent_pid(pid_t pid) noexcept;
+
+// The NSpid line of /proc/PID/status: the pid in each nested PID namespace, innermost last.
+// A syscall injected into a process takes pids as its own namespace numbers them, which in a
+// container are not snapdump's. The status text goes to a stack buffer (the heap only for a
+// status beyond 16 KiB, a process in thousands of groups): callable in the pause.
+struct NamespacePids {
+  size_t levels = 0;  // 0: unreadable
+  pid_t innermost = 0;
+};
+NamespacePids read_namespace_pids(pid_t pid) noexcept;
+
 // /proc/PID/task/TID/comm without the newline.
 std::string read_thread_name(pid_t pid, pid_t tid);
 // The same into `out`, without the heap beyond `out`'s allocator: 0 or the errno.

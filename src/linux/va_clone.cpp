@@ -5,22 +5,15 @@
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
-#include <fcntl.h>
-#include <sched.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <vector>
+#include <memory_resource>
 
 #include <fmt/format.h>
 
-#include "linux/proc_files.h"
 #include "linux/procfs.h"
 #include "linux/syscall_injection.h"
 #include "linux/syscall_restart.h"
@@ -92,7 +85,7 @@ class HelperReaper {
     try {
       // As its tracer we see the death first; our wait hands the zombie to the target.
       // Its number in the target's namespace, read while /proc still lists the zombie.
-      pid_t local = pid_in_own_namespace(helper_);
+      pid_t local = read_namespace_pids(helper_).innermost;
       wait_for(helper_, kStopTimeout, &status);
       if (local <= 0) return false;
       for (int attempt = 0; attempt < 3; ++attempt) {
@@ -167,7 +160,7 @@ VaClone VaClone::create_orphan(pid_t target, TracedThread& thread, const user_re
   // The kernel handed the clone to the nearest child subreaper or to init, with exit signal
   // SIGCHLD. A target that is itself a subreaper adopts it: it is then the target's child as
   // before, to be reaped by the target.
-  clone.orphaned_ = parent_pid_of(child) != target;
+  clone.orphaned_ = read_parent_pid(child) != target;
   return clone;
 }
 
@@ -197,7 +190,7 @@ void VaClone::close_files() {
 void VaClone::destroy() noexcept {
   if (destroyed_) return;
   destroyed_ = true;
-  pid_t local = orphaned_ ? 0 : pid_in_own_namespace(clone_pid_);
+  pid_t local = orphaned_ ? 0 : read_namespace_pids(clone_pid_).innermost;
   kill(clone_pid_, SIGKILL);
   int status = 0;
   try {
@@ -238,42 +231,13 @@ void VaClone::reap_in_target(pid_t local_pid) noexcept {
   }
 }
 
-}  // namespace snapdump::os
-
-namespace snapdump::os {
-
-namespace {
-// The NSpid line of /proc/PID/status: the pid in each nested namespace, innermost last.
-struct NamespacePids {
-  size_t levels = 0;  // 0: unreadable
-  long innermost = 0;
-};
-NamespacePids namespace_pids_of(pid_t pid, std::pmr::memory_resource* scratch) {
-  NamespacePids out;
-  std::pmr::string status(scratch);
-  if (read_file(ProcPath(pid, "status").c_str(), status) != 0) return out;
-  size_t at = status.find("\nNSpid:");
-  if (at == std::string::npos) return out;
-  // strtol skips the blanks between numbers; the next line's "NSpgid:" ends the list.
-  for (const char* p = status.c_str() + at + 7;;) {
-    char* end = nullptr;
-    long value = std::strtol(p, &end, 10);
-    if (end == p) break;
-    ++out.levels;
-    out.innermost = value;
-    p = end;
-  }
-  return out;
-}
-}  // namespace
-
-bool clone_can_be_orphaned(pid_t target, std::pmr::memory_resource* scratch) {
+bool clone_can_be_orphaned(pid_t target) {
   struct utsname u{};
   if (uname(&u) != 0) return false;
   int major = 0, minor = 0;
   if (std::sscanf(u.release, "%d.%d", &major, &minor) != 2) return false;
   if (major < 5 || (major == 5 && minor < 16)) return false;
-  NamespacePids own = namespace_pids_of(target, scratch);
+  NamespacePids own = read_namespace_pids(target);
   if (own.levels == 0 || own.innermost == 1) return false;  // the namespace's init adopts its orphans
   // With no subreaper in between, the orphan goes to the namespace's init. If that is the
   // target's parent inside a container, the clone would end up among the parent's children,
@@ -281,56 +245,9 @@ bool clone_can_be_orphaned(pid_t target, std::pmr::memory_resource* scratch) {
   // child then. (A parent in the same namespace has as many NSpid entries as the target.) The
   // host's init (systemd, ...) reaps every orphan: a daemon whose parent it is still gets an
   // orphaned clone.
-  NamespacePids parent = namespace_pids_of(parent_pid_of(target), scratch);
+  NamespacePids parent = read_namespace_pids(read_parent_pid(target));
   if (own.levels > 1 && parent.levels == own.levels && parent.innermost == 1) return false;
   return true;
-}
-
-pid_t parent_pid_of(pid_t pid) noexcept {
-  char path[64];
-  std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
-  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  char text[1024];  // pid, (comm) of at most 16 bytes, state, ppid: well within
-  ssize_t n = ::read(fd, text, sizeof text - 1);
-  ::close(fd);
-  if (n <= 0) return 0;
-  text[n] = '\0';
-  // comm may hold spaces and parentheses: the fields resume after the last ')'.
-  const char* close = std::strrchr(text, ')');
-  if (close == nullptr) return 0;
-  char state = 0;
-  int ppid = 0;
-  if (std::sscanf(close + 1, " %c %d", &state, &ppid) != 2) return 0;
-  return static_cast<pid_t>(ppid);
-}
-
-}  // namespace snapdump::os
-
-namespace snapdump::os {
-
-pid_t pid_in_own_namespace(pid_t pid) noexcept {
-  char path[64];
-  std::snprintf(path, sizeof path, "/proc/%d/status", static_cast<int>(pid));
-  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  char text[8192];  // status is under 2 KiB; NSpid comes in its first half
-  size_t used = 0;
-  for (ssize_t n; used + 1 < sizeof text && (n = ::read(fd, text + used, sizeof text - 1 - used)) > 0;) {
-    used += static_cast<size_t>(n);
-  }
-  ::close(fd);
-  text[used] = '\0';
-  const char* line = std::strstr(text, "\nNSpid:");
-  if (line == nullptr) return 0;
-  line += 7;
-  long last = 0;
-  for (char* end = nullptr;; line = end) {
-    long value = std::strtol(line, &end, 10);
-    if (end == line) break;
-    last = value;
-  }
-  return static_cast<pid_t>(last);
 }
 
 }  // namespace snapdump::os

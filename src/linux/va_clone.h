@@ -17,7 +17,6 @@
 #include <sys/user.h>
 
 #include <cstdint>
-#include <memory_resource>
 
 #include "linux/ptrace_thread.h"
 
@@ -78,15 +77,6 @@ class VaClone {
 // orphan of its namespace, the clone included); and, in a container, a target whose parent is
 // not that init (the orphan would land among the parent's children, and a container's init may
 // never reap). Reads /proc: call outside the pause.
-bool clone_can_be_orphaned(pid_t target, std::pmr::memory_resource* scratch = std::pmr::get_default_resource());
-
-// The parent pid of `pid` from /proc/PID/stat, or 0 if unreadable. No heap: callable in the pause.
-pid_t parent_pid_of(pid_t pid) noexcept;
-
-// `pid` as its own PID namespace numbers it (the last NSpid of /proc/PID/status), or 0 if
-// unreadable. A syscall injected into the target takes pids in the target's namespace, which for
-// a containerised target are not snapdump's: wait4 with snapdump's number would reap the wrong
-// child, or none. No heap: callable in the pause.
-pid_t pid_in_own_namespace(pid_t pid) noexcept;
+bool clone_can_be_orphaned(pid_t target);
 
 }  // namespace snapdump::os

@@ -166,7 +166,7 @@ class Capturer {
     }
     if (s_.mode == MemoryMode::clone) {
       gadget_ = os::find_syscall_gadget(s_.pid, s_.regions, scratch_);
-      orphan_clone_ = os::clone_can_be_orphaned(s_.pid, scratch_);
+      orphan_clone_ = os::clone_can_be_orphaned(s_.pid);
     }
     // Room for every thread known now and a burst more, so the pause's lists do not grow.
     if (int err = os::list_threads(s_.pid, tids_); err == 0) {

@@ -133,7 +133,7 @@ TEST(CloneSafety, SubreaperTargetAdoptsTheCloneAndIsLeftNoZombie) {
 }
 
 // Containers: a target in its own PID namespace numbers its children differently from
-// snapdump, and every wait4 injected into it must use its numbering (pid_in_own_namespace);
+// snapdump, and every wait4 injected into it must use its numbering (os::read_namespace_pids);
 // the target sees its own /proc (--mount-proc), as in a container;
 // snapdump's number would reap a wrong child of the target, or none.
 
