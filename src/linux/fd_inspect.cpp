@@ -21,6 +21,7 @@
 
 #include "linux/fdinfo.h"
 #include "linux/proc_dir.h"
+#include "linux/proc_files.h"
 #include "linux/procfs.h"
 #include "linux/socket_table.h"
 #include "linux/text_buffer.h"
@@ -36,17 +37,6 @@ constexpr uint32_t kGenericWrite = 0x40000000;
 // The result vector moves its entries when it grows; a copy instead would put their strings in
 // the default resource.
 static_assert(std::is_nothrow_move_constructible_v<HandleEntry>);
-
-// "/proc/PID/fdinfo/FD" and the like, on the stack.
-struct ProcPath {
-  char text[64];
-  template <typename... Args>
-  explicit ProcPath(const char* format, Args... args) {
-    std::snprintf(text, sizeof text, format, args...);
-  }
-  // For the Error of a failed read (not the success path, which must not allocate).
-  std::string str() const { return text; }
-};
 
 // What read_handles needs to know across fds of one call. The buffers are reused from fd to fd
 // so that scratch grows with the largest item, not with the number of fds.
@@ -176,11 +166,11 @@ TypeSpecific type_specific_info(HandleReader& reader, const HandleEntry& entry,
 
 // Fills one entry; nullopt when the fd closed meanwhile.
 std::optional<HandleEntry> read_handle(HandleReader& reader, int fd) {
-  const ProcPath proc_path("/proc/%d/fd/%d", static_cast<int>(reader.pid), fd);
-  const char* fd_path = proc_path.text;
+  const ProcPath proc_path(reader.pid, "fd", fd);
+  const char* fd_path = proc_path.c_str();
   if (int err = read_link(fd_path, reader.link); err != 0) {
     if (err == ENOENT) return std::nullopt;
-    throw error_for_path(proc_path.str(), err);
+    throw error_for_path(std::string(proc_path.view()), err);
   }
   const std::string_view link = reader.link;
   // stat follows the magic link to the open object itself, as fstat in the target would.
@@ -200,10 +190,10 @@ std::optional<HandleEntry> read_handle(HandleReader& reader, int fd) {
   std::string_view fdinfo;
   FdInfoBasic basic;
   if (want_basic || want_specific) {
-    const ProcPath fdinfo_path("/proc/%d/fdinfo/%d", static_cast<int>(reader.pid), fd);
-    if (int err = reader.fdinfo.read(fdinfo_path.text); err != 0) {
+    const ProcPath fdinfo_path(reader.pid, "fdinfo", fd);
+    if (int err = reader.fdinfo.read(fdinfo_path.c_str()); err != 0) {
       if (err == ENOENT) return std::nullopt;
-      throw error_for_path(fdinfo_path.str(), err);
+      throw error_for_path(std::string(fdinfo_path.view()), err);
     }
     fdinfo = reader.fdinfo.view();
     basic = parse_fdinfo_basic(fdinfo);
@@ -232,7 +222,7 @@ std::optional<HandleEntry> read_handle(HandleReader& reader, int fd) {
 
 bool process_exists(pid_t pid) {
   struct stat st {};
-  return ::stat(ProcPath("/proc/%d/stat", static_cast<int>(pid)).text, &st) == 0;
+  return ::stat(ProcPath(pid, "stat").c_str(), &st) == 0;
 }
 
 }  // namespace
@@ -243,10 +233,10 @@ std::pmr::vector<HandleEntry> read_handles(pid_t pid, CaptureFlags flags,
   std::pmr::vector<HandleEntry> handles(out);
   // The other handle flags refine kHandles; without it nothing was asked for.
   if (!(flags & capture::kHandles)) return handles;
-  const ProcPath fd_dir("/proc/%d/fd", static_cast<int>(pid));
+  const ProcPath fd_dir(pid, "fd");
   std::pmr::vector<int> fds(scratch);
-  if (int err = list_numeric_entries(fd_dir.text, fds); err != 0) {
-    throw error_for_path(fd_dir.str(), err);
+  if (int err = list_numeric_entries(fd_dir.c_str(), fds); err != 0) {
+    throw error_for_path(std::string(fd_dir.view()), err);
   }
   // One allocation from `out`, not a doubling series the arena would never give back.
   handles.reserve(fds.size());

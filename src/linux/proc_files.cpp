@@ -17,6 +17,10 @@ ProcPath::ProcPath(pid_t pid, pid_t tid, const char* name) noexcept {
   std::snprintf(text_, sizeof text_, "/proc/%d/task/%d/%s", static_cast<int>(pid), static_cast<int>(tid), name);
 }
 
+ProcPath::ProcPath(pid_t pid, const char* directory, int fd) noexcept {
+  std::snprintf(text_, sizeof text_, "/proc/%d/%s/%d", static_cast<int>(pid), directory, fd);
+}
+
 int read_file(const char* path, std::pmr::string& out) noexcept {
   out.clear();
   int fd = ::open(path, O_RDONLY | O_CLOEXEC);

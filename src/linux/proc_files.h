@@ -13,11 +13,13 @@
 
 namespace snapdump::os {
 
-// "/proc/PID/NAME" or "/proc/PID/task/TID/NAME" in a fixed buffer (names are short literals).
+// "/proc/PID/NAME", "/proc/PID/task/TID/NAME" or "/proc/PID/DIR/FD" (DIR: fd, fdinfo) in a
+// fixed buffer (names are short literals).
 class ProcPath {
  public:
   ProcPath(pid_t pid, const char* name) noexcept;
   ProcPath(pid_t pid, pid_t tid, const char* name) noexcept;
+  ProcPath(pid_t pid, const char* directory, int fd) noexcept;
   const char* c_str() const noexcept { return text_; }
   std::string_view view() const noexcept { return text_; }
 
