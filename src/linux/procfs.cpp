@@ -2,7 +2,6 @@
 #include "common/records_in.h"
 #include "linux/procfs.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
@@ -273,17 +272,9 @@ ProcessInfo read_process_info(pid_t pid, std::pmr::memory_resource* out, std::pm
 }
 
 std::vector<pid_t> list_threads(pid_t pid) {
-  const std::string path = fmt::format("/proc/{}/task", pid);
-  DIR* dir = ::opendir(path.c_str());
-  if (dir == nullptr) throw error_for_path(path, errno);
-  std::vector<pid_t> tids;
-  while (dirent* entry = ::readdir(dir)) {
-    auto tid = text::parse_u64(entry->d_name);
-    if (tid && *tid > 0 && *tid <= INT_MAX) tids.push_back(static_cast<pid_t>(*tid));
-  }
-  ::closedir(dir);
-  std::sort(tids.begin(), tids.end());
-  return tids;
+  std::pmr::vector<pid_t> tids;
+  if (int err = list_threads(pid, tids); err != 0) throw error_for_path(std::string(ProcPath(pid, "task").view()), err);
+  return std::vector<pid_t>(tids.begin(), tids.end());
 }
 
 int list_threads(pid_t pid, std::pmr::vector<pid_t>& out) {
