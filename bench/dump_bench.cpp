@@ -1,15 +1,18 @@
 // Full-memory dump time next to the limit and to gdb's gcore, measured in the same run:
 //   limit     read the same bytes with process_vm_readv and write them to a file in the same
-//             directory (what any dumper must at least do)
+//             directory (what any dumper must at least do); also shown with O_DIRECT writes,
+//             the way snapdump writes a full dump's memory to a path
 //   snapdump  capture through a VA clone + write_minidump (WithFullMemory)
 //   gcore     gdb -batch -p PID -ex 'gcore FILE' (the target is stopped throughout)
 // and the size and time of a normal dump of a 16-thread target. Target (issue 3): full dump
 // <= 1.15 x the limit.
 //
-// Page-cache writeback makes single runs on a VM vary by 2x, so each figure is the median of
-// --repeat rounds, the limit and snapdump alternating within a round, each after a sync.
+// Page-cache writeback and the host make single runs on a VM vary by 2x and more, so each time
+// is the median of --repeat rounds (after one warm-up round), the limit and snapdump alternating
+// within a round, each after a sync; the ratio is the median of the rounds' own ratios.
+// --verbose prints every round on stderr.
 //
-//   build/bench/dump_bench [--sizes 256,1024] [--dir /var/tmp] [--repeat 3] [--no-gcore]
+//   build/bench/dump_bench [--sizes 256,1024] [--dir /var/tmp] [--repeat 3] [--no-gcore] [--verbose]
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
@@ -21,6 +24,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -40,11 +45,20 @@ double seconds_since(Clock::time_point start) {
 }
 
 // The floor: every readable byte of the target, read with process_vm_readv and written out.
-double limit_seconds(pid_t pid, const std::string& path, uint64_t* bytes_out) {
+// With `direct`, the same written with O_DIRECT (as snapdump writes a full dump's memory to a
+// path), to show what the limit's reading costs with the page cache out of the way.
+double limit_seconds(pid_t pid, const std::string& path, uint64_t* bytes_out, bool direct) {
   auto start = Clock::now();
   auto snap = snapdump::Snapshot::capture(pid, snapdump::capture::kVaSpace);  // just the map
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  std::vector<uint8_t> chunk(4 << 20);  // the writer's chunk size
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | (direct ? O_DIRECT : 0), 0644);
+  if (fd < 0) {
+    fmt::print(stderr, "cannot create {}: {}\n", path, std::strerror(errno));
+    std::exit(1);
+  }
+  // The writer's chunk size, aligned for O_DIRECT.
+  constexpr size_t kChunk = 4 << 20;
+  std::unique_ptr<uint8_t, decltype(&std::free)> buffer(static_cast<uint8_t*>(std::aligned_alloc(4096, kChunk)), &std::free);
+  std::span<uint8_t> chunk(buffer.get(), kChunk);
   uint64_t total = 0;
   for (const auto& r : snap.regions()) {
     if (r.copy == snapdump::RegionCopy::unreadable || r.io) continue;
@@ -53,6 +67,11 @@ double limit_seconds(pid_t pid, const std::string& path, uint64_t* bytes_out) {
       iovec local{chunk.data(), want}, remote{reinterpret_cast<void*>(at), want};
       ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
       if (n <= 0) break;
+      // A short read leaves the rest of the file unaligned: through the page cache then.
+      if (direct && n % 4096 != 0) {
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_DIRECT);
+        direct = false;
+      }
       if (write(fd, chunk.data(), static_cast<size_t>(n)) != n) break;
       total += static_cast<uint64_t>(n);
       at += static_cast<uint64_t>(n);
@@ -93,6 +112,7 @@ int main(int argc, char** argv) {
   std::vector<int> sizes = {256, 1024};
   std::string dir = std::filesystem::temp_directory_path().string();
   bool gcore = true;
+  bool verbose = false;
   int repeat = 3;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--sizes") && i + 1 < argc) {
@@ -104,21 +124,26 @@ int main(int argc, char** argv) {
       repeat = std::max(1, std::atoi(argv[++i]));
     } else if (!std::strcmp(argv[i], "--no-gcore")) {
       gcore = false;
+    } else if (!std::strcmp(argv[i], "--verbose")) {
+      verbose = true;
     }
   }
-  fmt::print("| heap | bytes | limit s | snapdump s | snapdump / limit | pause ms | gcore s (target stopped) |\n"
-             "|---|---|---|---|---|---|---|\n");
+  fmt::print("| heap | bytes | limit s | snapdump s | snapdump / limit | limit with O_DIRECT s | snapdump / that | "
+             "pause ms | gcore s (target stopped) |\n|---|---|---|---|---|---|---|---|---|\n");
   for (int mib : sizes) {
     auto target = TargetProcess::spawn({"--heap-mib", std::to_string(mib)});
     std::string base = fmt::format("{}/snapdump-bench-{}", dir, getpid());
     uint64_t bytes = 0, size = 0;
     double pause_ms = 0;
-    std::vector<double> limits, ourses, pauses;
-    for (int round = 0; round < repeat; ++round) {
-      double l = 0, o = 0;
-      auto measure_limit = [&] {
+    std::vector<double> limits, ourses, ratios, directs, direct_ratios, pauses;
+    // Round 0 is a warm-up, not counted: the first pass over a heap the target has just written,
+    // and the first gigabytes of page cache a run takes, cost this VM up to 10x a later pass
+    // whichever program makes it.
+    for (int round = 0; round <= repeat; ++round) {
+      double l = 0, o = 0, d = 0;
+      auto measure_limit = [&](bool direct, double& seconds) {
         sync();
-        l = limit_seconds(target->pid(), base + ".raw", &bytes);
+        seconds = limit_seconds(target->pid(), base + ".raw", &bytes, direct);
         std::filesystem::remove(base + ".raw");
       };
       auto measure_ours = [&] {
@@ -126,23 +151,37 @@ int main(int argc, char** argv) {
         o = snapdump_seconds(target->pid(), base + ".dmp", &pause_ms, &size);
         std::filesystem::remove(base + ".dmp");
       };
-      if (round % 2 == 0) {
-        measure_limit();
-        measure_ours();
-      } else {
-        measure_ours();
-        measure_limit();
+      // Each round in another order, so that no run always follows the same one.
+      switch (round % 3) {
+        case 0: measure_limit(false, l); measure_ours(); measure_limit(true, d); break;
+        case 1: measure_ours(); measure_limit(true, d); measure_limit(false, l); break;
+        default: measure_limit(true, d); measure_limit(false, l); measure_ours(); break;
       }
+      if (round == 0) continue;
       limits.push_back(l);
       ourses.push_back(o);
+      ratios.push_back(o / l);
+      directs.push_back(d);
+      direct_ratios.push_back(o / d);
       pauses.push_back(pause_ms);
     }
-    double limit = median(limits), ours = median(ourses);
+    // The ratio is the median of each round's own ratio: the two runs of a round are seconds
+    // apart, so a slow spell of the machine slows both, where medians taken apart could pick
+    // their values from different spells.
+    double limit = median(limits), ours = median(ourses), ratio = median(ratios);
+    double direct = median(directs), direct_ratio = median(direct_ratios);
     pause_ms = median(pauses);
     sync();
     double gdb = gcore ? gcore_seconds(target->pid(), base + ".core") : -1;
-    fmt::print("| {} MiB | {:.0f} MiB | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {} |\n", mib, bytes / 1048576.0, limit,
-               ours, ours / limit, pause_ms, gdb < 0 ? std::string("n/a") : fmt::format("{:.2f}", gdb));
+    fmt::print("| {} MiB | {:.0f} MiB | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {} |\n", mib,
+               bytes / 1048576.0, limit, ours, ratio, direct, direct_ratio, pause_ms,
+               gdb < 0 ? std::string("n/a") : fmt::format("{:.2f}", gdb));
+    if (verbose) {
+      for (size_t i = 0; i < ratios.size(); ++i) {
+        fmt::print(stderr, "  round {}: limit {:.3f} s, snapdump {:.3f} s, ratio {:.2f}; limit with O_DIRECT {:.3f} s\n",
+                   i + 1, limits[i], ourses[i], ratios[i], directs[i]);
+      }
+    }
     std::fflush(stdout);
     for (const char* ext : {".raw", ".dmp", ".core"}) std::filesystem::remove(base + ext);
   }

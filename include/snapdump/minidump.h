@@ -51,6 +51,9 @@ struct DumpResult {
   uint64_t bytes = 0;       // size of the file written
   uint32_t streams = 0;     // streams in the directory
   uint64_t memory_bytes = 0;  // bytes of the process's memory in the dump
+  // Of the file's bytes, those written with direct I/O (O_DIRECT), past the page cache: a full
+  // dump's memory, when written to a path on a file system that takes direct writes.
+  uint64_t direct_io_bytes = 0;
 };
 
 // Writes `snapshot` to `path`. Throws Error naming the cause (no_space, io_error,

@@ -1,9 +1,17 @@
 #include "writer/bulk_writer.h"
 
+#include <new>
+
 namespace snapdump::writer {
 namespace {
 constexpr size_t kQueueDepth = 2;
 }  // namespace
+
+BulkBuffer::BulkBuffer(size_t size) : size_(size) {
+  size_t rounded = (size + kAlignment - 1) / kAlignment * kAlignment;
+  bytes_.reset(static_cast<uint8_t*>(std::aligned_alloc(kAlignment, rounded == 0 ? kAlignment : rounded)));
+  if (!bytes_) throw std::bad_alloc();
+}
 
 BulkWriter::BulkWriter(WriteFn write, size_t buffer_size)
     : write_(std::move(write)), buffer_size_(buffer_size), thread_([this] { run(); }) {}
@@ -18,10 +26,10 @@ BulkWriter::~BulkWriter() {
   thread_.join();
 }
 
-std::vector<uint8_t> BulkWriter::buffer() {
+BulkBuffer BulkWriter::buffer() {
   std::lock_guard lock(mutex_);
-  if (spare_.empty()) return std::vector<uint8_t>(buffer_size_);
-  std::vector<uint8_t> b = std::move(spare_.back());
+  if (spare_.empty()) return BulkBuffer(buffer_size_);
+  BulkBuffer b = std::move(spare_.back());
   spare_.pop_back();
   return b;
 }
@@ -30,7 +38,7 @@ void BulkWriter::rethrow_locked() {
   if (failure_) std::rethrow_exception(failure_);
 }
 
-void BulkWriter::submit(uint64_t offset, std::vector<uint8_t> buffer, size_t size) {
+void BulkWriter::submit(uint64_t offset, BulkBuffer buffer, size_t size) {
   std::unique_lock lock(mutex_);
   changed_.wait(lock, [&] { return failure_ || queue_.size() < kQueueDepth; });
   rethrow_locked();

@@ -9,15 +9,36 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <cstdlib>
 #include <deque>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <span>
 #include <thread>
 #include <vector>
 
 namespace snapdump::writer {
+
+// A buffer for bulk bytes, aligned to a page so that a direct (O_DIRECT) write can take it where
+// it lies: the device reads it by DMA, which wants the memory aligned as the file offset is.
+class BulkBuffer {
+ public:
+  static constexpr size_t kAlignment = 4096;
+  BulkBuffer() = default;
+  explicit BulkBuffer(size_t size);
+  uint8_t* data() { return bytes_.get(); }
+  const uint8_t* data() const { return bytes_.get(); }
+  size_t size() const { return size_; }
+
+ private:
+  struct Free {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
+  std::unique_ptr<uint8_t, Free> bytes_;
+  size_t size_ = 0;
+};
 
 class BulkWriter {
  public:
@@ -29,17 +50,17 @@ class BulkWriter {
   BulkWriter& operator=(const BulkWriter&) = delete;
 
   // A buffer of buffer_size bytes to fill: one the writer is done with, or a new one.
-  std::vector<uint8_t> buffer();
+  BulkBuffer buffer();
   // Queues the first `size` bytes of `buffer` for offset `offset`. Waits while two jobs are
   // already queued, so memory stays bounded. Rethrows a failure of an earlier job.
-  void submit(uint64_t offset, std::vector<uint8_t> buffer, size_t size);
+  void submit(uint64_t offset, BulkBuffer buffer, size_t size);
   // Waits until every queued job is written; rethrows the first failure.
   void drain();
 
  private:
   struct Job {
     uint64_t offset;
-    std::vector<uint8_t> bytes;
+    BulkBuffer bytes;
     size_t size;
   };
   void run();
@@ -50,7 +71,7 @@ class BulkWriter {
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<Job> queue_;
-  std::vector<std::vector<uint8_t>> spare_;
+  std::vector<BulkBuffer> spare_;
   bool busy_ = false, stop_ = false;
   std::exception_ptr failure_;
   std::thread thread_;

@@ -178,7 +178,8 @@ uint32_t stream_memory64(WriteContext& ctx, Sink& sink, Memory64Plan& plan) {
   // Descriptors list the data contiguously in order. A region that turns out partly unreadable
   // is cut at the first unreadable byte (or, scanning partial pages, resumes after it).
   std::vector<format::MemoryDescriptor64> descriptors;
-  std::vector<uint8_t> chunk = sink.bulk_buffer();
+  sink.align_for_bulk();
+  BulkBuffer chunk = sink.bulk_buffer();
   bool scan = ctx.options.type & dump::kScanInaccessiblePartialPages;
   bool filter = ctx.options.type & dump::kFilterMemory;
   RangeSet stacks = filter ? stack_ranges(ctx) : RangeSet();

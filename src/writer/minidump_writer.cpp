@@ -113,7 +113,7 @@ DumpResult write_dump(const Snapshot& snapshot, const DumpOptions& options, writ
   uint64_t bytes = sink->size();
   sink->commit();
   steering->write_kernel_minidump();
-  return {bytes, builder.stream_count(), ctx.memory_bytes};
+  return {bytes, builder.stream_count(), ctx.memory_bytes, sink->direct_bytes()};
 }
 
 }  // namespace

@@ -40,29 +40,46 @@ class Sink {
   // the first `size` bytes of it. A file sink writes them on a second thread while the caller
   // reads the next chunk; its failure surfaces at a later call. Returns the next buffer.
   static constexpr size_t kBulkChunk = size_t{4} << 20;
-  std::vector<uint8_t> bulk_buffer() { return bulk_ ? bulk_->buffer() : std::vector<uint8_t>(kBulkChunk); }
-  std::vector<uint8_t> append_bulk(std::vector<uint8_t> buffer, size_t size);
+  BulkBuffer bulk_buffer() { return bulk_ ? bulk_->buffer() : BulkBuffer(kBulkChunk); }
+  BulkBuffer append_bulk(BulkBuffer buffer, size_t size);
+  // Call before the first append_bulk: pads the dump with zeros to where the file is aligned for
+  // direct I/O, if this sink writes bulk bytes that way (nothing otherwise).
+  void align_for_bulk();
+  // Bulk bytes that went to the file with direct I/O (O_DIRECT), past the page cache. Exact
+  // once commit() or drain() returned.
+  uint64_t direct_bytes() const { return direct_bytes_; }
 
   // Makes the dump durable and visible. Throws on failure; the dump is then not whole.
   virtual void commit() = 0;
 
  protected:
   virtual void do_write(uint64_t offset, std::span<const uint8_t> bytes) = 0;
-  // For sinks whose do_write may run on another thread: call in the constructor.
-  void write_bulk_in_background();
+  // For sinks whose do_write may run on another thread: call in the constructor. With
+  // `direct_fd` (the same file opened with O_DIRECT; the sink takes it) bulk chunks that are
+  // aligned in the file and in length go through it; `name` names the file in errors.
+  void write_bulk_in_background(int direct_fd = -1, std::string name = {});
   // Waits for queued bulk writes, rethrowing their failure. Derived destructors call
   // stop_background() before releasing what do_write uses.
   void drain() {
     if (bulk_) bulk_->drain();
   }
-  void stop_background() { bulk_.reset(); }
+  void stop_background();
 
  private:
+  // Runs on the bulk writer's thread.
+  void write_bulk(uint64_t offset, std::span<const uint8_t> bytes);
   uint64_t size_ = 0;
   std::unique_ptr<BulkWriter> bulk_;
+  int direct_fd_ = -1;
+  std::string direct_name_;
+  uint64_t direct_bytes_ = 0;
 };
 
-// A path: a temporary file beside it, synced and renamed into place by commit().
+// A path: a temporary file beside it, synced and renamed into place by commit(). A full dump's
+// memory goes to it with direct I/O where the file system allows: gigabytes of dump then
+// neither evict the page cache of the machine being debugged (the target's files included)
+// nor pile up as dirty pages that throttle every writer on it, and their speed is the
+// device's, not that of allocating fresh page cache (bench/dump_bench measures both).
 class FileSink final : public Sink {
  public:
   explicit FileSink(const std::string& path);
@@ -81,6 +98,10 @@ class FileSink final : public Sink {
 // A caller's open file, from its current offset. It must be seekable: the signature is written
 // last, at the start. A regular file is truncated back to the starting offset if the dump fails.
 // (A pipe or socket cannot take a dump whose start is written last: use the Io callbacks.)
+// Written through the page cache only: direct I/O would need a second descriptor of the
+// caller's file, and closing it would drop the caller's POSIX record locks on the file. A
+// descriptor open with O_APPEND is refused: Linux appends what pwrite writes, wherever it is
+// told to write.
 class FdSink final : public Sink {
  public:
   explicit FdSink(int fd);

@@ -169,7 +169,9 @@ void add_dump_command(CLI::App& app, DumpArgs& a) {
       "for a small dump while its stacks are copied, for a full-memory dump while a "
       "copy-on-write clone of it is made (unless --no-clone). Prints where the dump went, its "
       "size, and how long the target was paused. The file is written under a temporary name and "
-      "renamed when complete, so a failed dump leaves nothing behind.");
+      "renamed when complete, so a failed dump leaves nothing behind. A full dump's memory goes "
+      "to the file with direct I/O where the file system allows, so gigabytes of dump neither "
+      "evict the machine's page cache nor flood it with dirty pages.");
   cmd->add_option("PID", a.pid, "process to dump")->required();
   cmd->add_option("-o,--output", a.output, "dump file (default NAME_PID_YYMMDD_HHMMSS.dmp, as ProcDump names them)");
   cmd->add_option("--type", a.types,
