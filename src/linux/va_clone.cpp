@@ -11,10 +11,12 @@
 #include <cstdio>
 #include <cstring>
 #include <memory_resource>
+#include <span>
 
 #include <fmt/format.h>
 
 #include "linux/procfs.h"
+#include "linux/seccomp_filter.h"
 #include "linux/syscall_injection.h"
 #include "linux/syscall_restart.h"
 #include "snapdump/error.h"
@@ -40,6 +42,59 @@ pid_t inject_clone(pid_t target, TracedThread& thread, const user_regs_struct& r
                 err);
   }
   return r.new_child != 0 ? r.new_child : static_cast<pid_t>(r.result);
+}
+
+const char* seccomp_effect(uint32_t action) {
+  switch (action & SECCOMP_RET_ACTION_FULL) {
+    case SECCOMP_RET_KILL_THREAD: return "kill the thread that makes";
+    case SECCOMP_RET_TRAP: return "raise SIGSYS in the thread that makes";
+    case SECCOMP_RET_USER_NOTIF: return "hand its seccomp supervisor";
+    case SECCOMP_RET_ERRNO: return "fail";
+    case SECCOMP_RET_TRACE: return "skip (ENOSYS)";
+    default: return "kill the process for";
+  }
+}
+
+// Every call making and reaping the clone injects into the target (or into a child that
+// inherits its filters), checked against the carrier thread's seccomp filters before the first
+// is made: a target killed or sent SIGSYS by its own filter for a call it never made is the
+// harm snapdump must never do. Throws, having injected nothing, unless all are allowed.
+// wait4's pid is not known yet; filters that allow it for some children and not others are
+// checked again when it is made.
+void check_clone_calls(pid_t target, const TracedThread& thread, uint64_t gadget, bool orphan) {
+  struct Call {
+    long number;
+    SyscallArgs args;
+    const char* name;
+  };
+  const Call orphan_calls[] = {
+      {SYS_clone, {CLONE_VM | CLONE_FS | CLONE_FILES, 0, 0, 0, 0, 0}, "clone(CLONE_VM|CLONE_FS|CLONE_FILES)"},
+      {SYS_clone, {0, 0, 0, 0, 0, 0}, "clone(0)"},
+      {SYS_wait4, {static_cast<uint64_t>(target), 0, __WALL | WNOHANG, 0, 0, 0}, "wait4(__WALL|WNOHANG)"},
+  };
+  const Call child_calls[] = {
+      {SYS_clone, {0, 0, 0, 0, 0, 0}, "clone(0)"},
+      {SYS_wait4, {static_cast<uint64_t>(target), 0, __WALL, 0, 0, 0}, "wait4(__WALL)"},
+  };
+  // One /proc read in the pause for the usual target, which has no filter.
+  if (seccomp_mode(target, thread.tid()) == SECCOMP_MODE_DISABLED) return;
+  std::span<const Call> calls = orphan ? std::span<const Call>(orphan_calls) : std::span<const Call>(child_calls);
+  for (const Call& call : calls) {
+    SeccompCheck c = check_seccomp(target, thread.tid(), injected_call(call.number, call.args, gadget));
+    if (c.verdict == SeccompVerdict::allowed) continue;
+    constexpr const char* kFix = "nothing was injected; capture without kVaClone (snapdump dump --no-clone)";
+    if (c.verdict == SeccompVerdict::unknown) {
+      throw Error(c.error == EACCES || c.error == EPERM ? Errc::permission_denied : Errc::not_supported,
+                  fmt::format("process {} runs under a seccomp filter that snapdump cannot read ({}; "
+                              "PTRACE_SECCOMP_GET_FILTER needs CAP_SYS_ADMIN): the {} that makes a VA clone "
+                              "could kill it, so {}",
+                              target, std::strerror(c.error), call.name, kFix),
+                  c.error);
+    }
+    throw Error(Errc::not_supported,
+                fmt::format("process {} (thread {}): its seccomp filter would {} the {} that makes a VA clone; {}",
+                            target, thread.tid(), seccomp_effect(c.action), call.name, kFix));
+  }
 }
 
 // A child born traced (PTRACE_EVENT_CLONE) is stopped; from the moment it is adopted, the kernel
@@ -88,9 +143,14 @@ class HelperReaper {
       pid_t local = read_namespace_pids(helper_).innermost;
       wait_for(helper_, kStopTimeout, &status);
       if (local <= 0) return false;
+      SyscallArgs args{static_cast<uint64_t>(local), 0, __WALL | WNOHANG, 0, 0, 0};
+      // /proc/TID/task/TID names a thread whatever its process.
+      if (check_seccomp(thread_.tid(), thread_.tid(), injected_call(SYS_wait4, args, gadget_)).verdict !=
+          SeccompVerdict::allowed) {
+        return false;
+      }
       for (int attempt = 0; attempt < 3; ++attempt) {
-        InjectedSyscall r = inject_syscall(thread_, saved_, gadget_, SYS_wait4,
-                                           {static_cast<uint64_t>(local), 0, __WALL | WNOHANG, 0, 0, 0});
+        InjectedSyscall r = inject_syscall(thread_, saved_, gadget_, SYS_wait4, args);
         if (r.result == local) return true;
         if (r.result < 0) return false;
       }
@@ -110,6 +170,7 @@ class HelperReaper {
 
 VaClone VaClone::create(pid_t target, TracedThread& thread, const user_regs_struct& saved,
                         uint64_t gadget, bool orphan) {
+  check_clone_calls(target, thread, gadget, orphan);
   if (orphan) return create_orphan(target, thread, saved, gadget);
   // clone(flags = 0, ...) is fork() without glibc's atfork handlers: a new process with a
   // copy-on-write copy of the memory and fd table, and exit signal 0, so its parent (the
@@ -178,9 +239,16 @@ VaClone::~VaClone() { destroy(); }
 
 void VaClone::close_files() {
   if (destroyed_ || !clone_thread_.seized()) return;
+  SyscallArgs args{0, ~0u, 0, 0, 0, 0};
+  // The clone inherits the target's seccomp filters. One that would not let close_range through
+  // costs only this nicety: the clone then holds the target's fds until it is freed.
+  if (check_seccomp(clone_pid_, clone_pid_, injected_call(SYS_close_range, args, gadget_)).verdict !=
+      SeccompVerdict::allowed) {
+    return;
+  }
   user_regs_struct parked{};
   clone_thread_.get_regs(parked);
-  InjectedSyscall r = inject_syscall(clone_thread_, parked, gadget_, SYS_close_range, {0, ~0u, 0, 0, 0, 0});
+  InjectedSyscall r = inject_syscall(clone_thread_, parked, gadget_, SYS_close_range, args);
   if (r.result < 0 && r.result != -ENOSYS) {
     throw Error(Errc::internal, fmt::format("close_range in the VA clone failed: {}",
                                             std::strerror(static_cast<int>(-r.result))));
@@ -220,9 +288,15 @@ void VaClone::reap_in_target(pid_t local_pid) noexcept {
       TracedThread t(tid);
       if (!t.seize()) continue;
       if (!t.interrupt() || t.wait_stop(kStopTimeout) != StopResult::stopped) continue;
+      SyscallArgs args{static_cast<uint64_t>(local_pid), 0, __WALL, 0, 0, 0};
+      // Threads may run under different filters: use one whose filters let wait4 through.
+      if (check_seccomp(target_, tid, injected_call(SYS_wait4, args, gadget_)).verdict != SeccompVerdict::allowed) {
+        t.release();
+        continue;
+      }
       user_regs_struct saved{};
       t.get_regs(saved);
-      inject_syscall(t, saved, gadget_, SYS_wait4, {static_cast<uint64_t>(local_pid), 0, __WALL, 0, 0, 0});
+      inject_syscall(t, saved, gadget_, SYS_wait4, args);
       t.release();
       return;
     }

@@ -19,6 +19,7 @@
 #include "target_markers.h"
 #include "target_churn.h"
 #include "target_options.h"
+#include "target_seccomp.h"
 #include "thread_registry.h"
 
 namespace {
@@ -111,6 +112,11 @@ int main(int argc, char** argv) {
                            .avx = avx});
   for (auto& entry : sdtarget::thread_fds_json()) fds.push_back(std::move(entry));
   if (options.churn) sdtarget::start_churn();
+  // Last, once every thread runs: TSYNC puts the filter on all of them.
+  if (!sdtarget::install_seccomp(options.seccomp)) {
+    std::perror("seccomp");
+    return 2;
+  }
 
   nlohmann::json ready{{"ready", true},
                        {"pid", getpid()},

@@ -1,5 +1,7 @@
 #include "target_options.h"
 
+#include "target_seccomp.h"
+
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -14,8 +16,9 @@ namespace {
                "snapdump_target: %s\n"
                "usage: snapdump_target [--threads N] [--heap-mib M] [--fds] [--mappings] [--avx]\n"
                "       [--libs] [--all] [--thp] [--churn] [--spin-threads N] [--idle-threads N]\n"
-               "       [--truncated-mapping] [--subreaper]\n",
-               problem);
+               "       [--truncated-mapping] [--subreaper] [--seccomp MODE]\n"
+               "MODE: %s\n",
+               problem, kSeccompModes);
   std::exit(2);
 }
 
@@ -49,6 +52,10 @@ Options parse_options(int argc, char** argv) {
     else if (flag == "--churn") options.churn = true;
     else if (flag == "--truncated-mapping") options.truncated_mapping = true;
     else if (flag == "--subreaper") options.subreaper = true;
+    else if (flag == "--seccomp") {
+      if (i + 1 >= argc || !is_seccomp_mode(argv[i + 1])) usage("--seccomp needs a mode");
+      options.seccomp = argv[++i];
+    }
     else if (flag == "--all") options.fds = options.mappings = options.avx = options.libs = true;
     else usage(("unknown flag " + flag).c_str());
   }
@@ -63,7 +70,8 @@ nlohmann::json options_json(const Options& options) {
           {"fds", options.fds},                   {"mappings", options.mappings},
           {"truncated_mapping", options.truncated_mapping},
           {"avx", options.avx},                   {"libs", options.libs}, {"churn", options.churn},
-          {"thp", options.thp},                   {"subreaper", options.subreaper}};
+          {"thp", options.thp},                   {"subreaper", options.subreaper},
+          {"seccomp", options.seccomp}};
 }
 
 }  // namespace sdtarget

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -23,6 +24,8 @@ struct Options {
   bool churn = false;            // a thread creating and joining threads without end
   // PR_SET_CHILD_SUBREAPER: the kernel hands this process the orphans among its descendants.
   bool subreaper = false;
+  // A seccomp filter on every thread (see target_seccomp.h), "none" for no filter.
+  std::string seccomp = "none";
 };
 
 // Exits with status 2 and a usage message on a bad command line.
