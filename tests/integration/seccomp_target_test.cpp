@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <ostream>
@@ -17,6 +18,7 @@
 
 #include "snapdump/minidump.h"
 #include "snapdump/snapshot.h"
+#include "support/external_readers.h"
 #include "support/target_process.h"
 
 namespace snapdump {
@@ -112,6 +114,25 @@ TEST(AllowingFilter, ATargetWhoseFilterLetsTheCallsThroughStillGetsItsClone) {
   ASSERT_EQ(snap.read_memory(heap + 800, std::span<uint8_t>(reinterpret_cast<uint8_t*>(&word), 8)), 8u);
   EXPECT_EQ(word, snapdump::testing::expected_heap_word(800));  // the capture's bytes, from the clone
   snap.free();
+  expect_unharmed(*target);
+}
+
+TEST(SeccompCli, AFullDumpOfATargetThatKillsOnCloneSaysToUseNoCloneAndThatWorks) {
+  auto target = TargetProcess::spawn({"--threads", "2", "--seccomp", "kill-clone", "--heap-mib", "2"});
+  std::string path = snapdump::testing::temp_dump_path("seccomp-cli");
+  auto refused = snapdump::testing::run_command(
+      {SNAPDUMP_CLI_PATH, "dump", std::to_string(target->pid()), "--full", "-o", path, "--no-progress"}, 120000);
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("seccomp"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("--no-clone"), std::string::npos) << refused.err;
+  EXPECT_FALSE(std::filesystem::exists(path));
+  expect_unharmed(*target);
+  auto copied = snapdump::testing::run_command(
+      {SNAPDUMP_CLI_PATH, "dump", std::to_string(target->pid()), "--full", "--no-clone", "-o", path, "--no-progress"},
+      120000);
+  EXPECT_EQ(copied.exit_code, 0) << copied.err;
+  EXPECT_TRUE(std::filesystem::exists(path));
+  std::filesystem::remove(path);
   expect_unharmed(*target);
 }
 
