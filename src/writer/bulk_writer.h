@@ -1,7 +1,8 @@
 // Writing a full dump's memory on a second thread: while one 4 MiB chunk goes to the file, the
-// next is read from the process. Reading (process_vm_readv) and writing (into the page cache)
-// are both copies the kernel does on the calling CPU, so on two cores the pipeline takes about
-// as long as the slower of the two instead of their sum.
+// next is read from the process. Reading (/proc/CLONE/mem) is a copy the kernel makes on the
+// calling CPU, and writing is another (into the page cache) or a device transfer (direct I/O,
+// see sink.h), so on two cores the pipeline takes about as long as the slower of the two
+// instead of their sum.
 //
 // Only file sinks use it. Callbacks (IoWriteAll, the Vm* hooks) are always called on the
 // caller's thread, as MiniDumpWriteDump's callers expect.

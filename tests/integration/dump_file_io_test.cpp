@@ -59,8 +59,7 @@ std::vector<uint8_t> file_bytes(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), {}};
 }
 
-// The Memory64List's BaseRva, read from the raw file (the reader would pull the file into the
-// page cache, which the residency check must see untouched).
+// The Memory64List's BaseRva, read from the raw file.
 uint64_t memory64_base_rva(const std::string& path) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   EXPECT_GE(fd, 0);
@@ -80,8 +79,9 @@ uint64_t memory64_base_rva(const std::string& path) {
   return base;
 }
 
-// Bytes of [from, end of file) that sit in the page cache (mincore on a mapping of the file).
-uint64_t cached_bytes(const std::string& path, uint64_t from) {
+// Which pages of the file sit in the page cache (mincore on a mapping of it), taken before
+// anything reads the file: a read would bring in the pages around it (read-ahead).
+std::vector<bool> cached_pages(const std::string& path) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   struct stat st {};
   fstat(fd, &st);
@@ -89,13 +89,18 @@ uint64_t cached_bytes(const std::string& path, uint64_t from) {
   void* map = mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
   close(fd);
   EXPECT_NE(map, MAP_FAILED);
-  size_t pages = (size + 4095) / 4096;
-  std::vector<unsigned char> resident(pages);
+  std::vector<unsigned char> resident((size + 4095) / 4096);
   EXPECT_EQ(mincore(map, size, resident.data()), 0) << std::strerror(errno);
-  uint64_t cached = 0;
-  for (size_t i = from / 4096; i < pages; ++i) cached += (resident[i] & 1) ? 4096 : 0;
   munmap(map, size);
+  std::vector<bool> cached(resident.size());
+  for (size_t i = 0; i < resident.size(); ++i) cached[i] = resident[i] & 1;
   return cached;
+}
+
+uint64_t cached_bytes_from(const std::vector<bool>& pages, uint64_t from) {
+  uint64_t bytes = 0;
+  for (size_t i = from / 4096; i < pages.size(); ++i) bytes += pages[i] ? 4096 : 0;
+  return bytes;
 }
 
 // Every word of the target's heap as the dump holds it, against the pattern the target wrote.
@@ -134,10 +139,10 @@ TEST(DumpFileIo, FullDumpMemoryGoesPastThePageCacheWhereTheFileSystemTakesDirect
   options.type = dump::kWithFullMemory;
   DumpResult result = write_minidump(t.snap, path, options);
   EXPECT_GE(result.memory_bytes, kHeapBytes);
+  std::vector<bool> pages = cached_pages(path);
   uint64_t base = memory64_base_rva(path);
+  uint64_t cached = cached_bytes_from(pages, base);
   bool direct = takes_direct_writes(std::filesystem::path(path).parent_path());
-  // Read before the reader pulls the file into the page cache.
-  uint64_t cached = cached_bytes(path, base);
   auto d = reader::Minidump::open(path);
   uint64_t memory64 = 0;
   for (const auto& range : d.memory()) memory64 += range.from_memory64 ? range.bytes.size() : 0;
