@@ -45,6 +45,19 @@ const char* to_string(SeccompVerdict verdict) noexcept {
   return "?";
 }
 
+const char* seccomp_effect(uint32_t action) noexcept {
+  switch (action & SECCOMP_RET_ACTION_FULL) {
+    case SECCOMP_RET_ALLOW: return "allow";
+    case SECCOMP_RET_LOG: return "log and allow";
+    case SECCOMP_RET_KILL_THREAD: return "kill the thread that makes";
+    case SECCOMP_RET_TRAP: return "raise SIGSYS in the thread that makes";
+    case SECCOMP_RET_USER_NOTIF: return "hand its seccomp supervisor";
+    case SECCOMP_RET_ERRNO: return "fail";
+    case SECCOMP_RET_TRACE: return "skip (ENOSYS)";
+    default: return "kill the process for";
+  }
+}
+
 uint32_t run_seccomp_program(std::span<const sock_filter> program, const seccomp_data& data) noexcept {
   if (program.empty() || program.size() > kMaxInstructions) return kInvalid;
   uint32_t a = 0, x = 0;

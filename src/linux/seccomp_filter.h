@@ -39,6 +39,10 @@ enum class SeccompVerdict {
 };
 const char* to_string(SeccompVerdict verdict) noexcept;
 
+// What an action does to the call, as a phrase that takes the call as its object ("kill the
+// process for", "raise SIGSYS in the thread that makes", "fail", ...), for error messages.
+const char* seccomp_effect(uint32_t action) noexcept;
+
 struct SeccompCheck {
   SeccompVerdict verdict = SeccompVerdict::allowed;
   uint32_t action = SECCOMP_RET_ALLOW;  // the combined action (refused / harmful)

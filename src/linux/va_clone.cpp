@@ -44,17 +44,6 @@ pid_t inject_clone(pid_t target, TracedThread& thread, const user_regs_struct& r
   return r.new_child != 0 ? r.new_child : static_cast<pid_t>(r.result);
 }
 
-const char* seccomp_effect(uint32_t action) {
-  switch (action & SECCOMP_RET_ACTION_FULL) {
-    case SECCOMP_RET_KILL_THREAD: return "kill the thread that makes";
-    case SECCOMP_RET_TRAP: return "raise SIGSYS in the thread that makes";
-    case SECCOMP_RET_USER_NOTIF: return "hand its seccomp supervisor";
-    case SECCOMP_RET_ERRNO: return "fail";
-    case SECCOMP_RET_TRACE: return "skip (ENOSYS)";
-    default: return "kill the process for";
-  }
-}
-
 // Every call making and reaping the clone injects into the target (or into a child that
 // inherits its filters), checked against the carrier thread's seccomp filters before the first
 // is made: a target killed or sent SIGSYS by its own filter for a call it never made is the
