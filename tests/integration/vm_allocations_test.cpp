@@ -22,32 +22,31 @@ namespace {
 std::atomic<int> g_pauses{0};
 std::atomic<long> g_allocations_in_pause{0};
 std::atomic<long> g_allocations_in_capture{0};
+std::atomic<long> g_allocations_in_release{-1};
 thread_local long t_pause_start = 0;
 thread_local long t_capture_start = 0;
+thread_local long t_release_start = 0;
+
+// Watches the calling thread's heap from `begins` to its end, the count going to `result`.
+void count_allocations(bool begins, long& start, std::atomic<long>& result) {
+  if (begins) {
+    snapdump::testing::heap_watch(true);
+    start = snapdump::testing::heap_watched_count();
+  } else {
+    result = snapdump::testing::heap_watched_count() - start;
+    snapdump::testing::heap_watch(false);
+  }
+}
 }  // namespace
 
 // Called on the tracer thread (src/snapshot/capture.cpp).
 extern "C" void snapdump_test_capture_observer(bool begins) {
-  if (begins) {
-    snapdump::testing::heap_watch(true);
-    t_capture_start = snapdump::testing::heap_watched_count();
-  } else {
-    g_allocations_in_capture = snapdump::testing::heap_watched_count() - t_capture_start;
-    snapdump::testing::heap_watch(false);
-  }
+  count_allocations(begins, t_capture_start, g_allocations_in_capture);
 }
 
 // Called on the tracer thread while a snapshot releases its clone and held threads.
-std::atomic<long> g_allocations_in_release{-1};
-thread_local long t_release_start = 0;
 extern "C" void snapdump_test_release_observer(bool begins) {
-  if (begins) {
-    snapdump::testing::heap_watch(true);
-    t_release_start = snapdump::testing::heap_watched_count();
-  } else {
-    g_allocations_in_release = snapdump::testing::heap_watched_count() - t_release_start;
-    snapdump::testing::heap_watch(false);
-  }
+  count_allocations(begins, t_release_start, g_allocations_in_release);
 }
 
 extern "C" void snapdump_test_pause_observer(bool begins) {
