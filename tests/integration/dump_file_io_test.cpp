@@ -25,6 +25,7 @@
 #include "snapdump/minidump.h"
 #include "snapdump/reader.h"
 #include "snapdump/snapshot.h"
+#include "support/file_bytes.h"
 #include "support/target_process.h"
 
 namespace snapdump {
@@ -54,10 +55,7 @@ bool takes_direct_writes(const std::filesystem::path& dir) {
   return ok;
 }
 
-std::vector<uint8_t> file_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
+using snapdump::testing::file_bytes;
 
 // The Memory64List's BaseRva, read from the raw file.
 uint64_t memory64_base_rva(const std::string& path) {

@@ -21,6 +21,7 @@
 #include "snapdump/minidump.h"
 #include "snapdump/reader.h"
 #include "snapdump/snapshot.h"
+#include "support/file_bytes.h"
 #include "support/target_process.h"
 
 namespace snapdump {
@@ -31,10 +32,7 @@ using snapdump::testing::TargetProcess;
 
 std::string temp_dump(const char* name) { return snapdump::testing::temp_dump_path(std::string("vm-") + name); }
 
-std::vector<uint8_t> file_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
+using snapdump::testing::file_bytes;
 
 bool contains(const std::vector<uint8_t>& haystack, const std::string& needle) {
   return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end()) != haystack.end();

@@ -19,6 +19,7 @@
 #include "support/foreign_tracer.h"
 #include "support/proc_state.h"
 #include "support/target_process.h"
+#include "support/target_unharmed.h"
 
 namespace snapdump {
 namespace {
@@ -86,14 +87,7 @@ TEST(Unrestartable, EpollWaitReturnsEintrUnderAStopUnlessLeftRunning) {
   EXPECT_EQ(eintr_of(target->heartbeat(), "sd-epoll"), 0u);
 }
 
-// The target has no child (so no zombie to reap) and no SIGCHLD waiting: the test target blocks
-// SIGCHLD, so one sent to it would show as pending.
-void expect_no_child_and_no_sigchld(TargetProcess& target) {
-  auto children = target.command("children");
-  EXPECT_TRUE(children["children"].empty()) << children.dump();
-  auto pending = target.command("pending-signals");
-  EXPECT_TRUE(pending["pending"].empty()) << pending.dump();
-}
+using snapdump::testing::expect_no_child_and_no_sigchld;
 
 // The clone is an orphan from the pause on (src/linux/va_clone.h): never the target's child, and
 // after free dead, reaped or left to init, never to the target or the target's parent (this

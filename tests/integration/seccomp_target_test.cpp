@@ -8,8 +8,6 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <ostream>
 #include <string>
 #include <thread>
@@ -19,7 +17,9 @@
 #include "snapdump/minidump.h"
 #include "snapdump/snapshot.h"
 #include "support/external_readers.h"
+#include "support/proc_state.h"
 #include "support/target_process.h"
+#include "support/target_unharmed.h"
 
 namespace snapdump {
 namespace {
@@ -27,28 +27,11 @@ namespace {
 using snapdump::testing::parse_address;
 using snapdump::testing::TargetProcess;
 
-// Every thread of the target is running or sleeping, none stopped by a tracer.
-void expect_no_thread_stopped(const TargetProcess& target) {
-  pid_t pid = target.pid();
-  for (const auto& thread : target.report()["threads"]) {
-    pid_t tid = thread["tid"];
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/stat");
-    std::string text((std::istreambuf_iterator<char>(stat)), {});
-    auto close = text.rfind(')');
-    ASSERT_NE(close, std::string::npos);
-    char state = text[close + 2];
-    EXPECT_TRUE(state != 't' && state != 'T') << "thread " << tid << " is in state " << state;
-  }
-}
-
+// Alive, no thread left in a tracing stop, no child, no signal waiting, and still ticking.
 void expect_unharmed(TargetProcess& target) {
   ASSERT_TRUE(target.alive()) << target.stderr_text();
-  expect_no_thread_stopped(target);
-  auto children = target.command("children");
-  EXPECT_TRUE(children["children"].empty()) << children.dump();
-  auto pending = target.command("pending-signals");
-  EXPECT_TRUE(pending["pending"].empty()) << pending.dump();
-  // It still answers, and its heartbeat still ticks.
+  EXPECT_EQ(snapdump::testing::thread_states(target.pid()).find_first_of("tT"), std::string::npos);
+  snapdump::testing::expect_no_child_and_no_sigchld(target);
   uint64_t before = target.heartbeat()["iterations"];
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   EXPECT_GT(target.heartbeat()["iterations"].get<uint64_t>(), before);

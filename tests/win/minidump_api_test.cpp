@@ -18,6 +18,7 @@
 #include <gtest/gtest.h>
 
 #include "snapdump/reader.h"
+#include "support/file_bytes.h"
 #include "support/target_process.h"
 
 #include <dbghelp.h>
@@ -135,10 +136,7 @@ BOOL CALLBACK callback(PVOID param, PMINIDUMP_CALLBACK_INPUT in, PMINIDUMP_CALLB
   return TRUE;
 }
 
-std::vector<uint8_t> file_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
+using snapdump::testing::file_bytes;
 
 bool contains(const std::vector<uint8_t>& haystack, const std::string& needle) {
   return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end()) != haystack.end();
