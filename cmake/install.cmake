@@ -29,5 +29,8 @@ endforeach()
 # The command, and the demo process `snapdump demo` runs (with the libraries it loads, which it
 # looks for next to itself), in libexec where the command finds it relative to its own path.
 install(TARGETS snapdump RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+# The tracer process every capture needs, where the library and the command look for it:
+# ../libexec/snapdump/ from lib/ and bin/ alike.
+install(TARGETS snapdump-tracer RUNTIME DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/snapdump)
 install(TARGETS snapdump_target RUNTIME DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/snapdump)
 install(TARGETS snapdump_target_plugin snapdump_target_unloaded LIBRARY DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/snapdump)

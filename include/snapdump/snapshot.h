@@ -104,8 +104,21 @@ class Snapshot {
   std::span<const HandleEntry> handles() const;        // kHandles
   std::span<const AuxiliaryPage> auxiliary_pages() const;
   PerformanceCounters performance() const;                // kCreateMeasurePerformance
-  // How long the target was stopped, always measured.
+  // How long the target was stopped, always measured: in hold mode from the stop until the
+  // target is let go (release_target() or free()), and so far while it is still held.
   std::chrono::nanoseconds pause() const;
+
+  // Throws the Error that makes this snapshot no longer what was captured: the held target
+  // exited or was let go (process_exited; the tracer lets a held target go when the process that
+  // holds it stays stopped, e.g. by Ctrl-Z, for more than half a second), or the VA clone died
+  // (killed from outside, e.g. by the OOM killer). A dump checks it before it declares itself
+  // complete, so a dump whose memory reads went astray is never left looking whole.
+  void check_intact() const;
+  // Lets the target go now: held threads resume, the clone is killed. The snapshot keeps what
+  // it holds itself (records, auxiliary pages); memory reads from then on see the live target,
+  // and pause() is final. free() does this too; this is for a caller that wants the final
+  // pause before it frees every handle.
+  void release_target();
 
   // Walks: return the entry at the marker and advance it; nullptr at the end.
   const ThreadEntry* walk_threads(WalkMarker& marker) const;

@@ -111,4 +111,8 @@ void check_traceable(pid_t pid, std::pmr::memory_resource* scratch) {
   // its error names the scope (see TracedThread::seize).
 }
 
+bool only_ancestors_may_trace(std::pmr::memory_resource* scratch) {
+  return yama_scope() == 1 && !have_cap_sys_ptrace(scratch);
+}
+
 }  // namespace snapdump::os

@@ -13,4 +13,9 @@ namespace snapdump::os {
 // Heap-free when it does not throw: /proc text goes to `scratch`.
 void check_traceable(pid_t pid, std::pmr::memory_resource* scratch = std::pmr::get_default_resource());
 
+// True when Yama's ptrace_scope 1 lets this process trace only its own descendants (and
+// processes that named it with PR_SET_PTRACER): no CAP_SYS_PTRACE. A helper process it starts
+// would then not be allowed to trace what it may (see tracer_client.h). Heap-free.
+bool only_ancestors_may_trace(std::pmr::memory_resource* scratch = std::pmr::get_default_resource());
+
 }  // namespace snapdump::os

@@ -3,12 +3,10 @@
 #include <signal.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <memory_resource>
 #include <span>
@@ -25,7 +23,9 @@ namespace snapdump::os {
 namespace {
 constexpr std::chrono::milliseconds kStopTimeout{5000};
 constexpr uint64_t kTrapFlag = 0x100;
-
+// A helper shares the target's memory, files and fs: nothing is copied for it, so the call that
+// makes it is as quick as a thread's creation.
+constexpr uint64_t kHelperFlags = CLONE_VM | CLONE_FS | CLONE_FILES;
 
 pid_t inject_clone(pid_t target, TracedThread& thread, const user_regs_struct& regs, uint64_t gadget,
                    uint64_t flags, unsigned long kept_options) {
@@ -44,30 +44,25 @@ pid_t inject_clone(pid_t target, TracedThread& thread, const user_regs_struct& r
   return r.new_child != 0 ? r.new_child : static_cast<pid_t>(r.result);
 }
 
-// Every call making and reaping the clone injects into the target (or into a child that
-// inherits its filters), checked against the carrier thread's seccomp filters before the first
-// is made: a target killed or sent SIGSYS by its own filter for a call it never made is the
-// harm snapdump must never do. Throws, having injected nothing, unless all are allowed.
+// Every call making and reaping the clone is injected into the target or into a helper that
+// inherits its filters, so all are checked against the carrier thread's seccomp filters before
+// the first is made: a target killed or sent SIGSYS by its own filter for a call it never made
+// is the harm snapdump must never do. Throws, having injected nothing, unless all are allowed.
 // wait4's pid is not known yet; filters that allow it for some children and not others are
 // checked again when it is made.
-void check_clone_calls(pid_t target, const TracedThread& thread, uint64_t gadget, bool orphan) {
+void check_clone_calls(pid_t target, const TracedThread& thread, uint64_t gadget) {
   struct Call {
     long number;
     SyscallArgs args;
     const char* name;
   };
-  const Call orphan_calls[] = {
-      {SYS_clone, {CLONE_VM | CLONE_FS | CLONE_FILES, 0, 0, 0, 0, 0}, "clone(CLONE_VM|CLONE_FS|CLONE_FILES)"},
+  const Call calls[] = {
+      {SYS_clone, {kHelperFlags, 0, 0, 0, 0, 0}, "clone(CLONE_VM|CLONE_FS|CLONE_FILES)"},
       {SYS_clone, {0, 0, 0, 0, 0, 0}, "clone(0)"},
       {SYS_wait4, {static_cast<uint64_t>(target), 0, __WALL | WNOHANG, 0, 0, 0}, "wait4(__WALL|WNOHANG)"},
   };
-  const Call child_calls[] = {
-      {SYS_clone, {0, 0, 0, 0, 0, 0}, "clone(0)"},
-      {SYS_wait4, {static_cast<uint64_t>(target), 0, __WALL, 0, 0, 0}, "wait4(__WALL)"},
-  };
   // One /proc read in the pause for the usual target, which has no filter.
   if (seccomp_mode(target, thread.tid()) == SECCOMP_MODE_DISABLED) return;
-  std::span<const Call> calls = orphan ? std::span<const Call>(orphan_calls) : std::span<const Call>(child_calls);
   for (const Call& call : calls) {
     SeccompCheck c = check_seccomp(target, thread.tid(), injected_call(call.number, call.args, gadget));
     if (c.verdict == SeccompVerdict::allowed) continue;
@@ -86,8 +81,9 @@ void check_clone_calls(pid_t target, const TracedThread& thread, uint64_t gadget
   }
 }
 
-// A child born traced (PTRACE_EVENT_CLONE) is stopped; from the moment it is adopted, the kernel
-// kills it if snapdump dies.
+// A child born traced (PTRACE_EVENT_CLONE) is stopped; from the moment it has PTRACE_O_EXITKILL
+// (set here, or inherited at birth from a helper that had it) the kernel kills it if its tracer
+// dies.
 TracedThread adopt_newborn(pid_t target, pid_t child, const char* what) {
   TracedThread t = TracedThread::adopt(child);
   if (t.wait_stop(kStopTimeout) != StopResult::stopped) {
@@ -109,108 +105,168 @@ void park(TracedThread& t, uint64_t gadget) {
   t.set_regs(park);
 }
 
-// Kills the memory-sharing helper and has the (stopped) target thread reap it. Runs on every
-// way out of create_orphan, success or failure.
-class HelperReaper {
- public:
-  HelperReaper(pid_t helper, TracedThread& thread, const user_regs_struct& saved, uint64_t gadget)
-      : helper_(helper), thread_(thread), saved_(saved), gadget_(gadget) {}
-  HelperReaper(const HelperReaper&) = delete;
-  HelperReaper& operator=(const HelperReaper&) = delete;
-  ~HelperReaper() { reap(); }
-
-  // Returns false if the target did not reap the helper.
-  bool reap() noexcept {
-    if (done_) return true;
-    done_ = true;
-    // SIGKILL, not an injected exit: the helper shares the target's memory and must not run.
-    kill(helper_, SIGKILL);
-    int status = 0;
-    try {
-      // As its tracer we see the death first; our wait hands the zombie to the target.
-      // Its number in the target's namespace, read while /proc still lists the zombie.
-      pid_t local = read_namespace_pids(helper_).innermost;
-      wait_for(helper_, kStopTimeout, &status);
-      if (local <= 0) return false;
-      SyscallArgs args{static_cast<uint64_t>(local), 0, __WALL | WNOHANG, 0, 0, 0};
-      // /proc/TID/task/TID names a thread whatever its process.
-      if (check_seccomp(thread_.tid(), thread_.tid(), injected_call(SYS_wait4, args, gadget_)).verdict !=
-          SeccompVerdict::allowed) {
-        return false;
-      }
-      for (int attempt = 0; attempt < 3; ++attempt) {
-        InjectedSyscall r = inject_syscall(thread_, saved_, gadget_, SYS_wait4, args);
-        if (r.result == local) return true;
-        if (r.result < 0) return false;
-      }
-    } catch (...) {
+// Injects wait4(local, NULL, __WALL | WNOHANG, NULL) into `reaper` (stopped) if its filters
+// allow it; `local` is the child's pid as the reaper's namespace numbers it. Never blocks: the
+// child is a zombie already (its tracer's wait handed it to its parent). Returns true if the
+// child was reaped.
+bool reap_through(TracedThread& reaper, pid_t reaper_pid, pid_t local, uint64_t gadget) noexcept {
+  try {
+    SyscallArgs args{static_cast<uint64_t>(local), 0, __WALL | WNOHANG, 0, 0, 0};
+    if (check_seccomp(reaper_pid, reaper.tid(), injected_call(SYS_wait4, args, gadget)).verdict !=
+        SeccompVerdict::allowed) {
+      return false;
     }
-    return false;
+    user_regs_struct saved{};
+    reaper.get_regs(saved);
+    // The tracer's wait puts the zombie on its parent's list before it returns; the retries
+    // are for a kernel that ever did otherwise.
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      InjectedSyscall r = inject_syscall(reaper, saved, gadget, SYS_wait4, args);
+      if (r.result == local) return true;
+      if (r.result < 0) return false;
+      timespec ts{0, 1'000'000};
+      nanosleep(&ts, nullptr);
+    }
+  } catch (...) {
+  }
+  return false;
+}
+
+// Kills a helper (SIGKILL, never an injected exit: it shares the target's memory and must not
+// run) and waits for it as its tracer, which hands its zombie to its parent. Returns its pid in
+// its parent's namespace, read while /proc still lists it.
+pid_t kill_helper(TracedThread& helper) noexcept {
+  pid_t local = read_namespace_pids(helper.tid()).innermost;
+  kill(helper.tid(), SIGKILL);
+  int status = 0;
+  try {
+    wait_for(helper.tid(), kStopTimeout, &status);
+  } catch (...) {
+  }
+  helper.forget();
+  return local;
+}
+
+// H1, the target's only child, from its birth to its reaping: on every way out of create(), it
+// is killed and reaped by the (stopped) carrier thread, unless it was kept as the clone's parent.
+class FirstHelper {
+ public:
+  FirstHelper(TracedThread& carrier, pid_t target, uint64_t gadget)
+      : carrier_(carrier), target_(target), gadget_(gadget), helper_(0) {}
+  FirstHelper(const FirstHelper&) = delete;
+  FirstHelper& operator=(const FirstHelper&) = delete;
+  ~FirstHelper() { reap(); }
+
+  void born(pid_t pid) { pid_ = pid; }
+  TracedThread& adopt() { return helper_ = adopt_newborn(target_, pid_, "clone helper"); }
+  // Hands the helper over (as the clone's parent): no longer killed here.
+  TracedThread keep() {
+    pid_ = 0;
+    return std::move(helper_);
+  }
+  // Returns false if the target did not reap it.
+  bool reap() noexcept {
+    if (pid_ == 0) return true;
+    pid_t pid = std::exchange(pid_, 0);
+    pid_t local = 0;
+    if (helper_.seized()) {
+      local = kill_helper(helper_);
+    } else {
+      // Born but never adopted (it vanished, or adopting failed): it is traced all the same.
+      local = read_namespace_pids(pid).innermost;
+      kill(pid, SIGKILL);
+      int status = 0;
+      try {
+        wait_for(pid, kStopTimeout, &status);
+      } catch (...) {
+      }
+    }
+    return local > 0 && carrier_.seized() && reap_through(carrier_, target_, local, gadget_);
   }
 
  private:
-  pid_t helper_;
-  TracedThread& thread_;
-  const user_regs_struct& saved_;
+  TracedThread& carrier_;
+  pid_t target_;
   uint64_t gadget_;
-  bool done_ = false;
+  TracedThread helper_;
+  pid_t pid_ = 0;
 };
+
+[[noreturn]] void throw_helper_not_reaped(pid_t target, const TracedThread& carrier) {
+  // Most likely the target died (SIGKILL from elsewhere) while it was stopped here.
+  if (!carrier.seized() || (::kill(target, 0) != 0 && errno == ESRCH)) {
+    throw Error(Errc::process_exited, fmt::format("process {} exited while its VA clone was made", target));
+  }
+  throw Error(Errc::internal, fmt::format("process {} did not reap the clone helper", target));
+}
+
 }  // namespace
 
 VaClone VaClone::create(pid_t target, TracedThread& thread, const user_regs_struct& saved,
-                        uint64_t gadget, bool orphan) {
-  check_clone_calls(target, thread, gadget, orphan);
-  if (orphan) return create_orphan(target, thread, saved, gadget);
-  // clone(flags = 0, ...) is fork() without glibc's atfork handlers: a new process with a
-  // copy-on-write copy of the memory and fd table, and exit signal 0, so its parent (the
-  // target) gets no SIGCHLD for it.
-  pid_t child = inject_clone(target, thread, saved, gadget, 0, 0);
-  TracedThread clone_thread = adopt_newborn(target, child, "VA clone");
-  VaClone clone(target, child, gadget, std::move(clone_thread));
-  park(clone.clone_thread_, gadget);
-  return clone;
-}
-
-VaClone VaClone::create_orphan(pid_t target, TracedThread& thread, const user_regs_struct& saved,
-                               uint64_t gadget) {
-  // The helper shares the target's memory, files and fs (nothing is copied for it) and has exit
-  // signal 0. It inherits the trap flag and full signal mask single_step_child sets, so it too
-  // could never run the target's code. Its own options keep PTRACE_O_EXITKILL throughout.
-  pid_t helper_pid = inject_clone(target, thread, saved, gadget, CLONE_VM | CLONE_FS | CLONE_FILES, 0);
-  TracedThread helper = [&] {
-    try {
-      return adopt_newborn(target, helper_pid, "clone helper");
-    } catch (...) {
-      HelperReaper(helper_pid, thread, saved, gadget).reap();
-      throw;
+                        uint64_t gadget, bool orphan, StepHook step, void* context) {
+  auto done = [&](const char* name) {
+    if (step != nullptr) step(context, name);
+  };
+  check_clone_calls(target, thread, gadget);
+  VaClone clone(target, gadget);
+  FirstHelper first(thread, target, gadget);
+  TracedThread maker(0);  // an orphaned helper that forks the VA clone
+  try {
+    // 1. The carrier makes H1. inject_syscall gives the carrier its registers and signal mask
+    //    back at the syscall-exit stop, before anything else happens.
+    first.born(inject_clone(target, thread, saved, gadget, kHelperFlags, 0));
+    TracedThread& h1 = first.adopt();
+    done("helper-born");
+    if (orphan) {
+      // 2. H1 makes H2, which inherits H1's PTRACE_O_EXITKILL at birth: no moment exists at
+      //    which its tracer's death would let it run. Then H1 is killed and reaped by the
+      //    carrier, and H2 belongs to the nearest subreaper or init.
+      user_regs_struct h1_regs{};
+      h1.get_regs(h1_regs);
+      pid_t h2 = inject_clone(target, h1, h1_regs, gadget, kHelperFlags, PTRACE_O_EXITKILL);
+      maker = adopt_newborn(target, h2, "clone helper");
+      done("second-helper-born");
+      if (!first.reap()) throw_helper_not_reaped(target, thread);
+      done("helper-reaped");
+      // A target that is itself a child subreaper adopts H2: H2 then stays the clone's parent,
+      // as H1 does when no orphan is possible.
+      if (read_parent_pid(h2) == target) clone.parent_ = std::exchange(maker, TracedThread(0));
+    } else {
+      clone.parent_ = first.keep();
     }
-  }();
-  // Declared after `helper`, so on any way out it kills the helper before `helper` would detach
-  // it (a detached helper would run).
-  HelperReaper reaper(helper_pid, thread, saved, gadget);
-  user_regs_struct helper_regs{};
-  helper.get_regs(helper_regs);
-  // The helper's fork is the clone: the copy-on-write copy of the memory it shares with the
-  // target, made while every target thread is stopped.
-  pid_t child = inject_clone(target, helper, helper_regs, gadget, 0, PTRACE_O_EXITKILL);
-  VaClone clone(target, child, gadget, adopt_newborn(target, child, "VA clone"));
-  // Until the helper is gone the clone is the helper's child, not the target's: a failure
-  // from here kills it without asking the target to reap it.
-  clone.orphaned_ = true;
-  park(clone.clone_thread_, gadget);
-  if (!reaper.reap()) {
-    // Most likely the target died (SIGKILL from elsewhere) while it was stopped here.
-    if (!thread.seized() || (::kill(target, 0) != 0 && errno == ESRCH)) {
-      throw Error(Errc::process_exited, fmt::format("process {} exited while its VA clone was made", target));
+    TracedThread& forker = clone.parent_.seized() ? clone.parent_ : maker;
+    user_regs_struct forker_regs{};
+    forker.get_regs(forker_regs);
+    // 3. The fork: the copy-on-write copy of the memory the helper shares with the target,
+    //    taken while every target thread is stopped. The clone inherits PTRACE_O_EXITKILL.
+    clone.clone_pid_ = inject_clone(target, forker, forker_regs, gadget, 0, PTRACE_O_EXITKILL);
+    clone.clone_thread_ = adopt_newborn(target, clone.clone_pid_, "VA clone");
+    park(clone.clone_thread_, gadget);
+    done("clone-born");
+    // 4. An orphaned helper is killed now; its zombie and, later, the clone go to its reaper.
+    if (maker.seized()) kill_helper(maker);
+  } catch (...) {
+    // Undone while the carrier is still stopped, so a helper that is the target's child is
+    // reaped through it. A helper is always killed, never detached: detached, it would run.
+    clone.destroyed_ = true;
+    if (clone.clone_pid_ != 0) {
+      pid_t local = read_namespace_pids(clone.clone_pid_).innermost;
+      kill(clone.clone_pid_, SIGKILL);
+      int status = 0;
+      try {
+        wait_for(clone.clone_pid_, kStopTimeout, &status);
+      } catch (...) {
+      }
+      clone.clone_thread_.forget();
+      if (clone.parent_.seized() && local > 0) reap_through(clone.parent_, clone.parent_.tid(), local, gadget);
     }
-    throw Error(Errc::internal,
-                fmt::format("process {} did not reap the clone helper {}", target, helper_pid));
+    if (clone.parent_.seized()) {
+      pid_t local = kill_helper(clone.parent_);
+      if (local > 0 && thread.seized()) reap_through(thread, target, local, gadget);
+    }
+    if (maker.seized()) kill_helper(maker);
+    throw;
   }
-  helper.forget();
-  // The kernel handed the clone to the nearest child subreaper or to init, with exit signal
-  // SIGCHLD. A target that is itself a subreaper adopts it: it is then the target's child as
-  // before, to be reaped by the target.
-  clone.orphaned_ = read_parent_pid(child) != target;
   return clone;
 }
 
@@ -219,12 +275,17 @@ VaClone::VaClone(VaClone&& other) noexcept
       clone_pid_(other.clone_pid_),
       gadget_(other.gadget_),
       clone_thread_(std::move(other.clone_thread_)),
-      orphaned_(other.orphaned_),
+      parent_(std::move(other.parent_)),
       destroyed_(other.destroyed_) {
   other.destroyed_ = true;
 }
 
 VaClone::~VaClone() { destroy(); }
+
+bool VaClone::alive() const {
+  if (destroyed_ || clone_pid_ == 0) return false;
+  return ::kill(clone_pid_, 0) == 0 && read_parent_pid(clone_pid_) != 0;
+}
 
 void VaClone::close_files() {
   if (destroyed_ || !clone_thread_.seized()) return;
@@ -247,17 +308,24 @@ void VaClone::close_files() {
 void VaClone::destroy() noexcept {
   if (destroyed_) return;
   destroyed_ = true;
-  pid_t local = orphaned_ ? 0 : read_namespace_pids(clone_pid_).innermost;
-  kill(clone_pid_, SIGKILL);
-  int status = 0;
-  try {
-    // As its tracer we see the death first; our wait hands the zombie to its real parent,
-    // which for an orphan is the reaper the kernel chose.
-    wait_for(clone_pid_, kStopTimeout, &status);
-  } catch (...) {
+  pid_t local = 0;
+  if (clone_pid_ != 0) {
+    local = parent_.seized() ? read_namespace_pids(clone_pid_).innermost : 0;
+    kill(clone_pid_, SIGKILL);
+    int status = 0;
+    try {
+      // As its tracer we see the death first; our wait hands the zombie to its real parent:
+      // the helper that made it, or for an orphan the reaper the kernel chose.
+      wait_for(clone_pid_, kStopTimeout, &status);
+    } catch (...) {
+    }
+    clone_thread_.forget();
   }
-  clone_thread_.forget();
-  if (!orphaned_ && local > 0) reap_in_target(local);
+  if (!parent_.seized()) return;
+  // The helper reaps the clone (no stop of the target), then is killed; the target reaps it.
+  if (local > 0) reap_through(parent_, parent_.tid(), local, gadget_);
+  pid_t helper_local = kill_helper(parent_);
+  if (helper_local > 0) reap_in_target(helper_local);
 }
 
 void VaClone::reap_in_target(pid_t local_pid) noexcept {
@@ -277,37 +345,24 @@ void VaClone::reap_in_target(pid_t local_pid) noexcept {
       TracedThread t(tid);
       if (!t.seize()) continue;
       if (!t.interrupt() || t.wait_stop(kStopTimeout) != StopResult::stopped) continue;
-      SyscallArgs args{static_cast<uint64_t>(local_pid), 0, __WALL, 0, 0, 0};
-      // Threads may run under different filters: use one whose filters let wait4 through.
-      if (check_seccomp(target_, tid, injected_call(SYS_wait4, args, gadget_)).verdict != SeccompVerdict::allowed) {
-        t.release();
-        continue;
-      }
-      user_regs_struct saved{};
-      t.get_regs(saved);
-      inject_syscall(t, saved, gadget_, SYS_wait4, args);
+      bool reaped = reap_through(t, target_, local_pid, gadget_);
       t.release();
-      return;
+      if (reaped) return;
     }
   } catch (...) {
-    // The target exited: its children, the zombie clone included, go to init, which reaps.
+    // The target exited: its children, the zombie helper included, go to init, which reaps.
   }
 }
 
 bool clone_can_be_orphaned(pid_t target) {
-  struct utsname u{};
-  if (uname(&u) != 0) return false;
-  int major = 0, minor = 0;
-  if (std::sscanf(u.release, "%d.%d", &major, &minor) != 2) return false;
-  if (major < 5 || (major == 5 && minor < 16)) return false;
   NamespacePids own = read_namespace_pids(target);
   if (own.levels == 0 || own.innermost == 1) return false;  // the namespace's init adopts its orphans
   // With no subreaper in between, the orphan goes to the namespace's init. If that is the
   // target's parent inside a container, the clone would end up among the parent's children,
-  // and a container's init is often an application that never reaps: keep it the target's
-  // child then. (A parent in the same namespace has as many NSpid entries as the target.) The
-  // host's init (systemd, ...) reaps every orphan: a daemon whose parent it is still gets an
-  // orphaned clone.
+  // and a container's init is often an application that never reaps: keep it with a helper
+  // that is the target's child then. (A parent in the same namespace has as many NSpid entries
+  // as the target.) The host's init (systemd, ...) reaps every orphan: a daemon whose parent it
+  // is still gets an orphaned clone.
   NamespacePids parent = read_namespace_pids(read_parent_pid(target));
   if (own.levels > 1 && parent.levels == own.levels && parent.innermost == 1) return false;
   return true;

@@ -1,16 +1,20 @@
-// The VA clone: a copy-on-write copy of the target's address space, made by injecting a
-// clone() into one stopped thread of the target. The clone is born ptrace-stopped, never runs
-// an instruction (see inject_syscall's single_step_child) and is killed if snapdump dies
+// The VA clone: a copy-on-write copy of the target's address space, made by injecting clone()
+// calls, starting from one stopped thread of the target. The clone is born ptrace-stopped, never
+// runs an instruction (see inject_syscall's single_step_child) and is killed if its tracer dies
 // (PTRACE_O_EXITKILL).
 //
-// Whose child the clone is decides who reaps it, and the target must never be left with a
-// zombie or a SIGCHLD it did not ask for. So, where the kernel allows (clone_can_be_orphaned),
-// the clone is made an orphan during the pause, the way a daemon double-forks: the target
-// clones a short-lived helper that shares its memory (CLONE_VM, exit signal 0), the helper
-// clones the VA clone, and the helper is killed and reaped by the target while it is still
-// stopped. The orphaned clone belongs to the nearest child subreaper or to init, which reap it
-// whenever it dies, even after snapdump was SIGKILLed. Otherwise the clone stays the target's
-// child, and destroy() lets the target reap it with an injected wait4.
+// Whose child each process is decides who reaps it, and the target must never be left with a
+// zombie or a SIGCHLD it did not ask for. The target itself makes only one short-lived child,
+// and only for fast steps (docs/capture.md has the table of every step):
+//   1. the carrier thread clones helper H1 (CLONE_VM: nothing is copied, so the call takes
+//      microseconds; exit signal 0). The carrier gets its own registers back at once.
+//   2. orphan mode (clone_can_be_orphaned): H1 clones H2 (CLONE_VM again; H2 is born with
+//      PTRACE_O_EXITKILL, inherited from H1). H1 is killed and reaped by the carrier. H2 is now
+//      an orphan of the nearest child subreaper or init; the slow step, the fork that makes the
+//      VA clone, runs in H2, which is then killed and left to that reaper, and so is the clone.
+//   3. otherwise (the target would be the reaper) H1 makes the clone and stays alive as its
+//      parent: destroy() reaps the clone in H1 (no stop of the target), kills H1 and reaps H1 in
+//      the target with one brief stop of one thread.
 #pragma once
 
 #include <sys/types.h>
@@ -25,12 +29,15 @@ namespace snapdump::os {
 class VaClone {
  public:
   // `thread` is a stopped thread of `target`, `saved` its registers; `gadget` a syscall
-  // instruction from find_syscall_gadget. Must run on the tracer thread.
+  // instruction from find_syscall_gadget. Must run on the thread that traces `thread`.
   // Returned by value (no heap): the pause of a kCreateUseVmAllocations capture creates it.
   // `orphan`: make the clone an orphan (pass clone_can_be_orphaned(target), decided before the
   // pause since it reads /proc).
+  // `step(context, name)` is told when each step is done (tests stop there to kill snapdump):
+  // "helper-born", "second-helper-born", "helper-reaped", "clone-born".
+  using StepHook = void (*)(void* context, const char* step);
   static VaClone create(pid_t target, TracedThread& thread, const user_regs_struct& saved,
-                        uint64_t gadget, bool orphan);
+                        uint64_t gadget, bool orphan, StepHook step = nullptr, void* context = nullptr);
   // Kills and reaps the clone (see destroy()).
   ~VaClone();
   VaClone(const VaClone&) = delete;
@@ -41,42 +48,39 @@ class VaClone {
 
   pid_t pid() const { return clone_pid_; }
   pid_t target() const { return target_; }
-  // True if the clone is not the target's child (so freeing it never touches the target).
-  bool orphaned() const { return orphaned_; }
+  // True if neither the clone nor a helper of it is, or will be, the target's child: freeing
+  // it never touches the target.
+  bool orphaned() const { return !parent_.seized(); }
+  // True while the clone exists (it can be killed from outside, e.g. by the OOM killer).
+  bool alive() const;
 
   // Closes every fd in the clone (close_range injected into the clone, not the target), so
   // that the clone does not keep the target's sockets and pipes open while a dump is written.
-  // Call after the handle table was read from the clone. Must run on the tracer thread.
+  // Call after the handle table was read from the clone. Must run on the tracing thread.
   void close_files();
 
-  // Kills the clone. An orphaned clone goes to its reaper; one that is the target's child
-  // makes destroy() briefly stop one target thread to let the target reap it with an injected
-  // wait4 (exit signal 0 means no SIGCHLD, but only its parent can reap it). Idempotent; never
-  // throws. Must run on the tracer thread.
+  // Kills the clone; with a parent helper, reaps the clone there, kills the helper and briefly
+  // stops one target thread to let the target reap the helper (exit signal 0 means no SIGCHLD,
+  // but only its parent can reap it). Idempotent; never throws. Must run on the tracing thread.
   void destroy() noexcept;
 
  private:
-  VaClone(pid_t target, pid_t clone_pid, uint64_t gadget, TracedThread clone_thread)
-      : target_(target), clone_pid_(clone_pid), gadget_(gadget), clone_thread_(std::move(clone_thread)) {}
-  static VaClone create_orphan(pid_t target, TracedThread& thread, const user_regs_struct& saved,
-                               uint64_t gadget);
+  VaClone(pid_t target, uint64_t gadget) : target_(target), gadget_(gadget), clone_thread_(0), parent_(0) {}
   void reap_in_target(pid_t local_pid) noexcept;
 
   pid_t target_;
-  pid_t clone_pid_;
+  pid_t clone_pid_ = 0;
   uint64_t gadget_;
   TracedThread clone_thread_;
-  bool orphaned_ = false;
+  TracedThread parent_;  // the helper that is the clone's parent when it is not an orphan
   bool destroyed_ = false;
 };
 
 // True if the VA clone of `target` can be made an orphan that neither the target nor its parent
-// reaps: Linux 5.16 or later (before it, a core dump of the memory-sharing helper would kill
-// every process sharing its memory, the target included, should snapdump die in the moment
-// the helper lives); a target that is not the init of its PID namespace (init adopts every
-// orphan of its namespace, the clone included); and, in a container, a target whose parent is
-// not that init (the orphan would land among the parent's children, and a container's init may
-// never reap). Reads /proc: call outside the pause.
+// reaps: a target that is not the init of its PID namespace (init adopts every orphan of its
+// namespace, the clone included), and, in a container, a target whose parent is not that init
+// (the orphan would land among the parent's children, and a container's init may never reap).
+// Reads /proc: call outside the pause.
 bool clone_can_be_orphaned(pid_t target);
 
 }  // namespace snapdump::os

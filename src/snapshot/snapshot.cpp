@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "common/phase_timer.h"
 #include "common/records_in.h"
 #include "linux/pagemap_scan.h"
 #include "linux/procfs.h"
@@ -24,9 +25,6 @@ const char* to_string(MemoryMode mode) noexcept {
 }
 
 namespace detail {
-// Test seam (like the capture's observers in capture.cpp): told on the tracer thread when the
-// release of the clone and held threads begins and ends; the heap-use test counts in between.
-extern "C" __attribute__((weak)) void snapdump_test_release_observer(bool begins);
 
 SnapshotState::SnapshotState(bool vm_allocations)
     : with_arena(vm_allocations && (arena.emplace(), true)),
@@ -35,20 +33,28 @@ SnapshotState::SnapshotState(bool vm_allocations)
       regions(memory()),
       regions_without_sections(memory()),
       handles(memory()),
-      aux_pages(memory()),
-      held(memory()) {}
+      aux_pages(memory()) {}
 
-SnapshotState::~SnapshotState() {
-  if (clone_mem_fd >= 0) close(clone_mem_fd);
+void SnapshotState::release() noexcept {
+  released = true;
+  if (clone_mem_fd >= 0) {
+    close(clone_mem_fd);
+    clone_mem_fd = -1;
+  }
   if (!tracer) return;
-  // The clone and held threads are tracees of the tracer thread: only it may release them.
-  tracer->run([this] {
-    if (snapdump_test_release_observer != nullptr) snapdump_test_release_observer(true);
-    clone.reset();
-    held.clear();
-    if (snapdump_test_release_observer != nullptr) snapdump_test_release_observer(false);
-  });
+  try {
+    os::tracer::ReleaseSummary r = tracer->release();
+    if (mode == MemoryMode::hold && r.pause_end_ns != 0) pause_end_ns = r.pause_end_ns;
+  } catch (...) {
+    // The tracer is gone: the kernel released what it held.
+  }
+  if (mode == MemoryMode::hold && pause_end_ns == 0) pause_end_ns = monotonic_ns();
+  if (mode == MemoryMode::hold) perf.pause.wall_ns = pause_end_ns - pause_start_ns;
+  // Closing the connection ends the tracer; it has nothing left to release.
+  tracer.reset();
 }
+
+SnapshotState::~SnapshotState() { release(); }
 }  // namespace detail
 
 namespace {
@@ -79,8 +85,8 @@ pid_t Snapshot::pid() const { return state().pid; }
 const ProcessInfo& Snapshot::process() const { return state().process; }
 
 std::optional<pid_t> Snapshot::va_clone_pid() const {
-  if (!state().clone) return std::nullopt;
-  return state().clone->pid();
+  if (state().clone_pid == 0) return std::nullopt;
+  return state().clone_pid;
 }
 
 std::span<const ThreadEntry> Snapshot::threads() const {
@@ -104,16 +110,32 @@ PerformanceCounters Snapshot::performance() const {
     not_captured("performance counters", "kCreateMeasurePerformance");
   }
   PerformanceCounters perf = state().perf;
-  if (state().clone) {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t now = static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
-    perf.clone_lifetime_ns = now - state().clone_created_ns;
-  }
+  if (state().clone_pid != 0 && !state().released) perf.clone_lifetime_ns = monotonic_ns() - state().clone_created_ns;
+  perf.pause.wall_ns = static_cast<uint64_t>(pause().count());
   return perf;
 }
 std::chrono::nanoseconds Snapshot::pause() const {
-  return std::chrono::nanoseconds(state().perf.pause.wall_ns);
+  const auto& s = state();
+  // A hold lasts until the target is let go: until then the pause is as long as it has been.
+  if (s.mode == MemoryMode::hold && s.pause_end_ns == 0 && s.pause_start_ns != 0) {
+    return std::chrono::nanoseconds(monotonic_ns() - s.pause_start_ns);
+  }
+  return std::chrono::nanoseconds(s.perf.pause.wall_ns);
+}
+
+void Snapshot::check_intact() const {
+  const auto& s = state();
+  if (s.released) {
+    throw Error(Errc::invalid_argument, "the snapshot's target was released (release_target()): its memory "
+                                        "is no longer the captured point in time");
+  }
+  if (!s.tracer) return;  // nothing held: auxiliary pages are in the snapshot itself
+  os::TracerStatus st = s.tracer->status();
+  if (st.hold_broken) throw Error(Errc::process_exited, st.reason);
+}
+
+void Snapshot::release_target() {
+  if (state_) state_->release();
 }
 
 const ThreadEntry* Snapshot::walk_threads(WalkMarker& m) const { return walk(threads(), m); }
@@ -153,11 +175,12 @@ size_t Snapshot::read_memory(uint64_t address, std::span<uint8_t> out, ReadSourc
     uint64_t limit = r.end;
     if (next_aux != s.aux_pages.end()) limit = std::min(limit, next_aux->address);
     size_t n = std::min<uint64_t>(want, limit - at);
+    bool from_clone = s.clone_pid != 0 && !s.released;
     size_t got = s.clone_mem_fd >= 0 ? os::read_mem_file(s.clone_mem_fd, at, out.subspan(done, n))
-                                      : os::read_process_memory(s.clone ? s.clone->pid() : s.pid, at, out.subspan(done, n));
+                                      : os::read_process_memory(from_clone ? s.clone_pid : s.pid, at, out.subspan(done, n));
     if (got > 0 && source) {
-      *source = s.clone ? ReadSource::clone
-                        : (s.mode == MemoryMode::hold ? ReadSource::held : ReadSource::live);
+      *source = from_clone ? ReadSource::clone
+                           : (s.mode == MemoryMode::hold && !s.released ? ReadSource::held : ReadSource::live);
     }
     done += got;
     if (got < n) break;
@@ -167,7 +190,7 @@ size_t Snapshot::read_memory(uint64_t address, std::span<uint8_t> out, ReadSourc
 
 std::optional<std::vector<std::pair<uint64_t, uint64_t>>> Snapshot::populated(uint64_t start, uint64_t end) const {
   const auto& s = state();
-  return os::populated_ranges(s.clone ? s.clone->pid() : s.pid, start, end);
+  return os::populated_ranges(s.clone_pid != 0 && !s.released ? s.clone_pid : s.pid, start, end);
 }
 
 const Region* find_region(std::span<const Region> regions, uint64_t address) {

@@ -1,5 +1,5 @@
-// What a Snapshot handle points at: the immutable capture plus the live resources (the clone,
-// held threads, the tracer thread that owns them).
+// What a Snapshot handle points at: the immutable capture plus the live resources (the tracer
+// that holds the clone or the held threads).
 #pragma once
 
 #include <memory>
@@ -7,9 +7,7 @@
 #include <optional>
 #include <vector>
 
-#include "linux/ptrace_thread.h"
-#include "linux/tracer_thread.h"
-#include "linux/va_clone.h"
+#include "linux/tracer_client.h"
 #include "linux/vm_arena.h"
 #include "snapdump/snapshot.h"
 
@@ -39,12 +37,20 @@ struct SnapshotState {
   std::pmr::vector<AuxiliaryPage> aux_pages;  // sorted by address, not overlapping
   PerformanceCounters perf;
   uint64_t clone_created_ns = 0;  // CLOCK_MONOTONIC
+  // The target's pause, CLOCK_MONOTONIC: end 0 while a hold lasts.
+  uint64_t pause_start_ns = 0, pause_end_ns = 0;
 
-  // Live resources, released on the tracer thread that owns them.
-  std::optional<os::TracerThread> tracer;
-  std::optional<os::VaClone> clone;
+  // Live resources: the tracer holds the clone (and its helper, when it is not an orphan) or
+  // the held threads, and releases them when it is closed.
+  // Mutable: asking the tracer how things stand (check_intact) does not change the snapshot.
+  mutable std::optional<os::Tracer> tracer;
+  pid_t clone_pid = 0;
+  bool clone_orphaned = false;
   int clone_mem_fd = -1;  // /proc/CLONE/mem: how the clone is read (see read_mem_file)
-  std::pmr::vector<os::TracedThread> held;
+  bool released = false;  // release_target() was called
+
+  // Lets held threads go and kills the clone, recording when the pause ended. Idempotent.
+  void release() noexcept;
 
   // Every container is born with memory(): a pmr container keeps the allocator it was made
   // with, and assigning one from another resource would copy into its own.

@@ -107,6 +107,9 @@ DumpResult write_dump(const Snapshot& snapshot, const DumpOptions& options, writ
                                                  builder.stream_count() * sizeof(format::Directory)));
   }
   steering.check_cancel("finishing the file");
+  // A held target that exited or was let go, or a clone killed from outside, turned the memory
+  // reads into something other than the captured point in time: such a dump must not look whole.
+  snapshot.check_intact();
   // Only now does the output become a minidump.
   uint32_t signature = format::kSignature;
   sink->write_at(0, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(&signature), 4));

@@ -15,14 +15,31 @@ cmake --install "$build" --prefix "$prefix" >"$work/install.log"
 for f in include/snapdump/snapshot.h include/snapdump/minidump.h include/snapdump/format/structs.h \
          include/snapdump/win/windows.h include/snapdump/win/processsnapshot.h include/snapdump/win/DbgHelp.h \
          lib/libsnapdump.a lib/libsnapdump.so lib/pkgconfig/snapdump.pc lib/pkgconfig/snapdump-win.pc \
-         lib/cmake/snapdump/snapdumpConfig.cmake bin/snapdump libexec/snapdump/snapdump_target; do
+         lib/cmake/snapdump/snapdumpConfig.cmake bin/snapdump libexec/snapdump/snapdump_target \
+         libexec/snapdump/snapdump-tracer; do
   [[ -e $prefix/$f ]] || { echo "FAIL: $prefix/$f was not installed"; exit 1; }
 done
+
+# Every capture runs in the tracer process. The build tree's is hidden while the installed
+# programs run, so they prove they find the installed one: the shared library and the command
+# next to themselves (../libexec/snapdump/), a program linked statically where
+# SNAPDUMP_TRACER_PATH says (it has no library file to look beside, and this prefix is not the
+# one the build was configured for).
+built_tracer=$build/libexec/snapdump/snapdump-tracer
+chmod a-x "$built_tracer"
+trap 'chmod a+x "$built_tracer"' EXIT
 
 export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
 check() {  # check NAME BINARY: runs it, expects one thread, no problems, and how it links
   local name=$1 binary=$2 out
-  out=$("$binary" "$work/$name.dmp")
+  if [[ $name == *static* ]]; then
+    out=$("$binary" "$work/$name.dmp" 2>&1 || true)
+    [[ $out == *"snapdump-tracer) was not found"*"SNAPDUMP_TRACER_PATH"* ]] ||
+      { echo "FAIL: $name without the tracer: $out"; exit 1; }
+    out=$(SNAPDUMP_TRACER_PATH=$prefix/libexec/snapdump/snapdump-tracer "$binary" "$work/$name.dmp")
+  else
+    out=$("$binary" "$work/$name.dmp")
+  fi
   echo "$name: $out"
   [[ $out == *"threads=1 "* && $out == *"problems=0"* && $out != *"modules=0 "* ]] ||
     { echo "FAIL: $name read back the wrong dump"; exit 1; }

@@ -1,9 +1,12 @@
-// kCreateUseVmAllocations (PSS_CREATE_USE_VM_ALLOCATIONS): the pause takes nothing from the heap,
-// and the snapshot's bulk bytes live in its own mappings. The heap is watched by
+// kCreateUseVmAllocations (PSS_CREATE_USE_VM_ALLOCATIONS): the capture takes nothing from the
+// heap, and the snapshot's bulk bytes live in its own mappings. The heap is watched by
 // tests/support/heap_counter.cpp, which replaces operator new (and malloc outside sanitizer
 // builds) in this binary: the capture tells weak observers when it begins and ends
-// (snapdump_test_capture_observer) and when the target's pause does
-// (snapdump_test_pause_observer), and every allocation on the capturing thread is counted.
+// (snapdump_test_capture_observer, on the capturing thread) and when the target's pause does
+// (snapdump_test_pause_observer, on the tracer's thread), and every allocation on a watched
+// thread is counted. The tracer normally is a process of its own, whose heap is not the
+// caller's; these tests run it as a thread of this process (SNAPDUMP_TRACER=in-process, as
+// under Yama ptrace_scope 1), where its allocations would be the caller's.
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -39,23 +42,20 @@ void count_allocations(bool begins, long& start, std::atomic<long>& result) {
 }
 }  // namespace
 
-// Called on the tracer thread (src/snapshot/capture.cpp).
+// Called on the thread that captures (src/snapshot/capture.cpp).
 extern "C" void snapdump_test_capture_observer(bool begins) {
   count_allocations(begins, t_capture_start, g_allocations_in_capture);
 }
 
-// Called on the tracer thread while a snapshot releases its clone and held threads.
+// Called on the tracer's thread while it releases the clone and held threads.
 extern "C" void snapdump_test_release_observer(bool begins) {
   count_allocations(begins, t_release_start, g_allocations_in_release);
 }
 
+// Called on the tracer's thread when the target's pause begins and ends.
 extern "C" void snapdump_test_pause_observer(bool begins) {
-  if (begins) {
-    g_pauses.fetch_add(1);
-    t_pause_start = snapdump::testing::heap_watched_count();
-  } else {
-    g_allocations_in_pause = snapdump::testing::heap_watched_count() - t_pause_start;
-  }
+  if (begins) g_pauses.fetch_add(1);
+  count_allocations(begins, t_pause_start, g_allocations_in_pause);
 }
 
 namespace snapdump {
@@ -69,21 +69,24 @@ constexpr CaptureFlags kRich = capture::kThreads | capture::kThreadContext |
 
 struct Counted {
   Snapshot snapshot;
-  long allocations = 0;          // in the pause
-  long capture_allocations = 0;  // in the whole capture, on the tracer thread
+  long allocations = 0;          // in the pause, on the tracer's thread
+  long capture_allocations = 0;  // in the whole capture, on the capturing thread
   long caller_allocations = 0;   // on the thread that called Snapshot::capture
   int pauses = 0;
 };
 
-Counted capture_counted(pid_t pid, CaptureFlags flags, const CaptureOptions& options = {}) {
+// `in_process`: the tracer as a thread of this process, whose pause the observers see.
+Counted capture_counted(pid_t pid, CaptureFlags flags, const CaptureOptions& options = {}, bool in_process = true) {
   g_allocations_in_pause = 0;
   g_allocations_in_capture = 0;
   g_pauses = 0;
   Counted c;
   long before = testing::heap_watched_count();
+  if (in_process) setenv("SNAPDUMP_TRACER", "in-process", 1);
   testing::heap_watch(true);
   c.snapshot = Snapshot::capture(pid, flags, context::kAll | context::kXState, options);
   testing::heap_watch(false);
+  unsetenv("SNAPDUMP_TRACER");
   c.caller_allocations = testing::heap_watched_count() - before;
   c.allocations = g_allocations_in_pause.load();
   c.capture_allocations = g_allocations_in_capture.load();
@@ -120,7 +123,7 @@ TEST(VmAllocations, WithoutTheFlagThePauseAllocates) {
   Counted c = capture_counted(target->pid(), kRich);
   EXPECT_EQ(c.pauses, 1);
   EXPECT_GT(c.allocations, 0) << "XSAVE areas and auxiliary pages come from the heap without the flag";
-  EXPECT_GT(c.capture_allocations, c.allocations) << "the whole capture is watched, not only the pause";
+  EXPECT_GT(c.capture_allocations, 0) << "the whole capture is watched on the capturing thread";
   for (const AuxiliaryPage& page : c.snapshot.auxiliary_pages()) EXPECT_TRUE(on_heap(page.bytes));
 }
 
@@ -130,7 +133,7 @@ void expect_no_heap_in_capture(const std::vector<std::string>& target_args, Capt
   Counted c = capture_counted(target->pid(), kRich | extra | capture::kCreateUseVmAllocations, options);
   EXPECT_EQ(c.pauses, 1);
   EXPECT_EQ(c.allocations, 0) << "heap allocations inside the target's pause";
-  EXPECT_EQ(c.capture_allocations, 0) << "heap allocations on the tracer thread during the capture";
+  EXPECT_EQ(c.capture_allocations, 0) << "heap allocations in the capture";
   EXPECT_EQ(c.caller_allocations, 0) << "heap allocations on the thread that called Snapshot::capture";
   const Snapshot& s = c.snapshot;
   ASSERT_GE(s.threads().size(), 7u);
@@ -151,7 +154,7 @@ void expect_no_heap_in_capture(const std::vector<std::string>& target_args, Capt
     // Auxiliary pages hold each thread's stack.
     EXPECT_FALSE(s.auxiliary_pages().empty());
   }
-  // Freeing takes nothing from the heap either: not on this thread, and not on the tracer
+  // Freeing takes nothing from the heap either: not on this thread, and not on the tracer's
   // thread where a clone or held threads are released.
   bool releases = s.va_clone_pid().has_value() || options.hold;
   g_allocations_in_release = -1;
@@ -195,7 +198,7 @@ TEST(VmAllocations, SeedExampleFlagsCaptureWithoutTheHeapAndDump) {
       capture::kThreadContextExtended | capture::kCreateBreakaway | capture::kCreateBreakawayOptional |
       capture::kCreateUseVmAllocations | capture::kCreateReleaseSection;
   Counted c = capture_counted(target->pid(), kSeed);
-  EXPECT_EQ(c.capture_allocations, 0) << "heap allocations on the tracer thread during the capture";
+  EXPECT_EQ(c.capture_allocations, 0) << "heap allocations in the capture";
   EXPECT_EQ(c.caller_allocations, 0) << "heap allocations on the thread that called Snapshot::capture";
   const Snapshot& s = c.snapshot;
   EXPECT_EQ(s.memory_mode(), MemoryMode::clone);
@@ -217,6 +220,27 @@ TEST(VmAllocations, SeedExampleFlagsCaptureWithoutTheHeapAndDump) {
   std::memcpy(&value, word.data(), 8);
   EXPECT_EQ(value, testing::expected_heap_word(0));
   std::remove(path.c_str());
+}
+
+// With the tracer as a process of its own (the usual case), the caller's side of the capture,
+// which starts the tracer and reads back what the pause saw, takes nothing from the heap either;
+// the pause runs in the tracer process, whose heap is its own.
+TEST(VmAllocations, WithATracerProcessTheCallerTakesNothingFromTheHeap) {
+  auto target = TargetProcess::spawn({"--threads", "6", "--avx", "--mappings"});
+  for (CaptureFlags memory : {capture::kNone, capture::kVaClone}) {
+    Counted c = capture_counted(target->pid(), kRich | memory | capture::kCreateUseVmAllocations, {}, false);
+    EXPECT_EQ(c.pauses, 0) << "the pause ran in this process";
+    EXPECT_EQ(c.capture_allocations, 0) << "heap allocations in the capture";
+    EXPECT_EQ(c.caller_allocations, 0) << "heap allocations on the thread that called Snapshot::capture";
+    ASSERT_GE(c.snapshot.threads().size(), 7u);
+    for (const ThreadEntry& t : c.snapshot.threads()) EXPECT_FALSE(on_heap(t.xsave)) << t.tid;
+    for (const AuxiliaryPage& page : c.snapshot.auxiliary_pages()) EXPECT_FALSE(on_heap(page.bytes));
+    long before = testing::heap_watched_count();
+    testing::heap_watch(true);
+    c.snapshot.free();
+    testing::heap_watch(false);
+    EXPECT_EQ(testing::heap_watched_count() - before, 0) << "heap allocations freeing the snapshot";
+  }
 }
 
 }  // namespace

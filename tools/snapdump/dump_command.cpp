@@ -222,6 +222,9 @@ int run_dump(const DumpArgs& a) {
   options.callbacks = &progress;
   DumpResult result = write_minidump(snapshot, path, options);
   progress.finish();
+  // The target is let go first: in hold mode (--no-clone) it was stopped for the whole dump, and
+  // the pause printed is that whole time.
+  snapshot.release_target();
   double paused_ms = snapshot.pause().count() / 1e6;
   snapshot.free();
   fmt::print("{}: {:.1f} MiB, {} streams, {:.1f} MiB of memory; the target was paused {:.3f} ms\n", path,

@@ -37,6 +37,9 @@ int run_snapshot(pid_t pid, const std::string& flags_text, bool clone, bool no_c
   options.hold = hold;
   options.leave_unrestartable_running = leave_running;
   snapdump::Snapshot snapshot = snapdump::Snapshot::capture(pid, flags, snapdump::context::kAll, options);
+  // A held target is let go before the report is printed: the pause it shows is then the whole
+  // time the target was stopped, not the time so far.
+  if (hold) snapshot.release_target();
   if (json) {
     fmt::print("{}\n", snapdump::cli::snapshot_to_json(snapshot).dump(2));
   } else {

@@ -1,0 +1,297 @@
+#include "linux/target_pause.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "common/phase_timer.h"
+#include "common/records_in.h"
+#include "linux/process_memory.h"
+#include "linux/procfs.h"
+#include "linux/syscall_restart.h"
+
+namespace snapdump::os {
+namespace {
+
+// Test seam: a program that defines this function is told when the target's pause begins (true)
+// and ends (false), on the thread that runs it. Only a tracer that is a thread of the test
+// binary itself (tracer_client.h's in-process mode) can see it; the heap-use test counts
+// allocations in between.
+extern "C" __attribute__((weak)) void snapdump_test_pause_observer(bool begins);
+void observe_pause(bool begins) {
+  if (snapdump_test_pause_observer != nullptr) snapdump_test_pause_observer(begins);
+}
+
+using Ranges = std::pmr::vector<std::pair<uint64_t, uint64_t>>;
+
+}  // namespace
+
+TargetPause::TargetPause(const tracer::PauseRequest& request, std::pmr::memory_resource* memory,
+                         bool (*owner_gone)(void*), void* context)
+    : request_(request), memory_(memory), owner_gone_(owner_gone), context_(context), tids_(memory),
+      known_(memory), fresh_(memory), threads_(memory), left_running_(memory), exited_(memory),
+      pages_(memory), region_states_(request.regions.size(), tracer::RegionState::untouched, memory) {}
+
+void TargetPause::check_owner() {
+  if (owner_gone_ != nullptr && owner_gone_(context_)) throw OwnerGone{};
+}
+
+// Test hook: SNAPDUMP_TEST_STALL_AT=<phase>[:<ms>] makes the pause announce the phase on stderr
+// and wait there (an hour by default), so tests can SIGKILL snapdump, or kill the target, at that
+// exact point. The wait ends early when the library is gone: the pause then undoes itself, as it
+// would at any step. Once a VA clone exists, the announcement names it.
+void TargetPause::stall(const char* phase, pid_t clone) {
+  const char* wanted = std::getenv("SNAPDUMP_TEST_STALL_AT");
+  if (wanted == nullptr) return;
+  std::string spec(wanted);
+  if (spec.substr(0, spec.find(':')) != phase) return;
+  unsigned ms = spec.find(':') == std::string::npos ? 3'600'000u
+                                                    : static_cast<unsigned>(std::stoul(spec.substr(spec.find(':') + 1)));
+  std::string line = clone != 0 ? fmt::format("snapdump: stalled at {} (clone {})\n", phase, clone)
+                                : fmt::format("snapdump: stalled at {}\n", phase);
+  (void)!write(2, line.data(), line.size());
+  auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  while (std::chrono::steady_clock::now() < end) {
+    check_owner();
+    timespec ts{0, 5'000'000};
+    nanosleep(&ts, nullptr);
+  }
+}
+
+void TargetPause::run() {
+  // A library that died after it asked gets no pause at all.
+  check_owner();
+  try {
+    if (int err = list_threads(request_.pid, tids_); err == 0) {
+      // Room for every thread known now and a burst more, so the pause's lists do not grow.
+      known_.reserve(2 * tids_.size() + 64);
+      fresh_.reserve(2 * tids_.size() + 64);
+    }
+    stop_all();
+    check_owner();
+    stall("in-pause");
+    read_registers();
+    if (request_.mode == tracer::PauseMode::clone) {
+      check_owner();
+      make_clone();
+      stall("after-clone", clone_->pid());
+      check_owner();
+    } else if (request_.mode == tracer::PauseMode::auxiliary_pages) {
+      PhaseTimer a(summary_.aux_pages);
+      copy_ranges(plan_auxiliary_ranges(), AuxiliaryPage::Why::stack);
+    }
+    if (request_.mode != tracer::PauseMode::hold) release_threads();
+    observe_pause(false);
+  } catch (...) {
+    // Threads first, then the clone: a clone that is not an orphan is reaped through a stop of
+    // one target thread, which must not be held by this pause any more.
+    release_threads();
+    clone_.reset();
+    if (summary_.pause_start_ns != 0) observe_pause(false);
+    throw;
+  }
+  summary_.clone_pid = clone_ ? clone_->pid() : 0;
+  summary_.clone_orphaned = clone_ && clone_->orphaned();
+  summary_.thread_count = static_cast<uint32_t>(threads_.size() + left_running_.size());
+  summary_.page_count = static_cast<uint32_t>(pages_.size());
+  summary_.region_count = static_cast<uint32_t>(region_states_.size());
+}
+
+void TargetPause::stop_all() {
+  // Seize first (no stop yet), then interrupt: the pause starts at the first interrupt. New
+  // threads can appear until every thread is stopped, so list again until a pass finds none: a
+  // stopped thread cannot create one.
+  std::chrono::milliseconds timeout(request_.stop_timeout_ms);
+  bool first_pass = true;
+  for (;;) {
+    if (list_threads(request_.pid, tids_) != 0) {
+      throw Error(Errc::process_exited, fmt::format("process {} exited during capture", request_.pid));
+    }
+    fresh_.clear();
+    for (pid_t tid : tids_) {
+      auto at = std::lower_bound(known_.begin(), known_.end(), tid);
+      if (at != known_.end() && *at == tid) continue;
+      known_.insert(at, tid);
+      if (request_.leave_unrestartable_running) {
+        SyscallState sc;
+        if (read_syscall(request_.pid, tid, sc) != 0) {
+          exited_.push_back(tid);  // gone between listing and reading: not an error
+          continue;
+        }
+        if (interrupted_by_stop(sc.number)) {
+          left_running_.push_back(tid);
+          continue;
+        }
+      }
+      // The entry's XSAVE vector takes the pause's allocator here, once: later moves keep it.
+      StoppedThread& st = threads_.emplace_back(StoppedThread{TracedThread(tid), thread_entry_in(tid, memory_), {}});
+      if (!st.traced.seize()) {
+        exited_.push_back(tid);
+        continue;
+      }
+      fresh_.push_back(&st);
+    }
+    if (fresh_.empty() && !first_pass) break;
+    if (first_pass) {
+      observe_pause(true);
+      summary_.pause_start_ns = monotonic_ns();
+    }
+    first_pass = false;
+    for (StoppedThread* t : fresh_) t->traced.interrupt();
+    for (StoppedThread* t : fresh_) {
+      if (t->traced.wait_stop(timeout) == StopResult::exited) exited_.push_back(t->entry.tid);
+    }
+    if (fresh_.empty()) break;
+  }
+  bool leader_alive = std::any_of(threads_.begin(), threads_.end(),
+                                  [&](const StoppedThread& t) { return t.traced.seized(); }) ||
+                      !left_running_.empty();
+  if (!leader_alive) {
+    throw Error(Errc::process_exited, fmt::format("process {} exited during capture", request_.pid));
+  }
+}
+
+// The threads phase of the performance counters: registers only, so the phases add up.
+void TargetPause::read_registers() {
+  PhaseTimer t(summary_.threads);
+  bool want_context = request_.want_context;
+  bool want_xstate = request_.want_xstate;
+  ContextFlags cf = request_.context_flags;
+  for (StoppedThread& st : threads_) {
+    if (!st.traced.seized()) continue;
+    st.traced.get_regs(st.regs);
+    st.entry.capture_time_unix_ns = realtime_ns();
+    if (!want_context && !want_xstate) continue;
+    st.entry.regs = st.regs;
+    st.entry.context_flags = want_context ? (cf & (context::kAll)) : 0;
+    bool want_fp = want_context && (cf & context::kFloatingPoint & ~context::kAmd64);
+    if (want_xstate || (cf & context::kXState & ~context::kAmd64)) {
+      // On the stack first, then exactly its size into the entry (the kernel says how much of
+      // the buffer the XSAVE layout of this CPU fills).
+      alignas(64) uint8_t area[16384];
+      size_t n = st.traced.get_xstate(area);
+      st.entry.xsave.assign(area, area + n);
+      if (!st.entry.xsave.empty()) st.entry.context_flags |= context::kXState;
+    }
+    if (want_fp) {
+      // The XSAVE area starts with the FXSAVE image GETFPREGS returns: one ptrace call less per
+      // thread, inside the pause.
+      if (st.entry.xsave.size() >= sizeof(user_fpregs_struct)) {
+        std::memcpy(&st.entry.fpregs, st.entry.xsave.data(), sizeof(user_fpregs_struct));
+      } else {
+        st.traced.get_fpregs(st.entry.fpregs);
+      }
+    }
+    if (want_context && (cf & context::kDebugRegisters & ~context::kAmd64)) {
+      st.entry.debug_registers = st.traced.get_debug_registers();
+    }
+  }
+}
+
+void TargetPause::make_clone() {
+  PhaseTimer t(summary_.va_clone);
+  // Any stopped thread can carry the injected clone(): its own interrupted call restarts. Prefer
+  // one that no pending signal stopped, so that signal's delivery is untouched.
+  StoppedThread* carrier = nullptr;
+  for (StoppedThread& st : threads_) {
+    if (!st.traced.seized()) continue;
+    if (!carrier || (carrier->traced.pending_signal() && !st.traced.pending_signal())) carrier = &st;
+  }
+  if (!carrier) throw Error(Errc::process_exited, "no thread of the target is left to clone");
+  clone_.emplace(VaClone::create(request_.pid, carrier->traced, carrier->regs, request_.gadget, request_.orphan,
+                                 [](void* self, const char* step) { static_cast<TargetPause*>(self)->stall(step); },
+                                 this));
+  // The kernel leaves MADV_DONTFORK regions out of the clone and zeroes MADV_WIPEONFORK ones:
+  // copy them now, while the target is still stopped, or mark them unreadable.
+  Ranges uncloned(memory_);
+  uint64_t total = 0;
+  for (size_t i = 0; i < request_.regions.size(); ++i) {
+    const tracer::RegionBrief& r = request_.regions[i];
+    if (!(r.dont_fork || r.wipe_on_fork) || !(r.prot & PROT_READ) || r.io) continue;
+    if (total + (r.end - r.start) > request_.max_uncloneable_bytes) {
+      region_states_[i] = tracer::RegionState::unreadable;
+      continue;
+    }
+    total += r.end - r.start;
+    uncloned.emplace_back(r.start, r.end);
+    region_states_[i] = tracer::RegionState::copied_in_pause;
+  }
+  copy_ranges(std::move(uncloned), AuxiliaryPage::Why::not_cloneable);
+}
+
+const tracer::RegionBrief* TargetPause::region_of(uint64_t address) const {
+  const auto& regions = request_.regions;
+  auto it = std::upper_bound(regions.begin(), regions.end(), address,
+                             [](uint64_t a, const tracer::RegionBrief& r) { return a < r.start; });
+  if (it == regions.begin()) return nullptr;
+  --it;
+  return address < it->end ? &*it : nullptr;
+}
+
+Ranges TargetPause::plan_auxiliary_ranges() const {
+  Ranges ranges(memory_);
+  for (const StoppedThread& st : threads_) {
+    if (!st.traced.seized()) continue;
+    uint64_t sp = st.regs.rsp, ip = st.regs.rip;
+    // The stack in use: from below the x86-64 red zone up to the top of its mapping.
+    if (const tracer::RegionBrief* r = region_of(sp); r && (r->prot & PROT_READ)) {
+      uint64_t lo = std::max<uint64_t>(r->start, sp >= 128 ? sp - 128 : 0);
+      uint64_t hi = std::min<uint64_t>(r->end, lo + request_.max_stack_bytes);
+      ranges.emplace_back(lo, hi);
+    }
+    if (const tracer::RegionBrief* r = region_of(ip); r && (r->prot & PROT_READ)) {
+      uint64_t w = request_.instruction_window;
+      uint64_t lo = std::max<uint64_t>(r->start, ip >= w ? ip - w : 0);
+      uint64_t hi = std::min<uint64_t>(r->end, ip + w);
+      ranges.emplace_back(lo, hi);
+    }
+  }
+  for (const auto& extra : request_.extra_ranges) {
+    if (extra.second > extra.first) ranges.push_back(extra);
+  }
+  return ranges;
+}
+
+// Copies [start, end) ranges from the stopped target into pages, merging overlaps.
+void TargetPause::copy_ranges(Ranges ranges, AuxiliaryPage::Why why) {
+  std::sort(ranges.begin(), ranges.end());
+  Ranges merged(memory_);
+  for (const auto& r : ranges) {
+    if (!merged.empty() && r.first <= merged.back().second) {
+      merged.back().second = std::max(merged.back().second, r.second);
+    } else {
+      merged.push_back(r);
+    }
+  }
+  pages_.reserve(pages_.size() + merged.size());
+  for (const auto& [lo, hi] : merged) {
+    AuxiliaryPage page = auxiliary_page_in(lo, memory_);
+    page.why = why;
+    page.bytes.resize(hi - lo);
+    page.bytes.resize(read_process_memory(request_.pid, lo, page.bytes));
+    page.capture_time_unix_ns = realtime_ns();
+    if (const tracer::RegionBrief* r = region_of(lo)) page.prot = r->prot;
+    if (!page.bytes.empty()) pages_.push_back(std::move(page));
+  }
+  std::sort(pages_.begin(), pages_.end(),
+            [](const AuxiliaryPage& a, const AuxiliaryPage& b) { return a.address < b.address; });
+}
+
+void TargetPause::release_threads() noexcept {
+  if (released_) return;
+  released_ = true;
+  for (StoppedThread& st : threads_) st.traced.release();
+  if (summary_.pause_start_ns != 0) {
+    summary_.pause_end_ns = monotonic_ns();
+    summary_.pause.wall_ns = summary_.pause_end_ns - summary_.pause_start_ns;
+  }
+}
+
+}  // namespace snapdump::os
