@@ -114,6 +114,8 @@ class Snapshot {
   // (killed from outside, e.g. by the OOM killer). A dump checks it before it declares itself
   // complete, so a dump whose memory reads went astray is never left looking whole.
   void check_intact() const;
+  // True while the captured process still exists (it has not exited, or is not yet a zombie).
+  bool target_running() const;
   // Lets the target go now: held threads resume, the clone is killed. The snapshot keeps what
   // it holds itself (records, auxiliary pages); memory reads from then on see the live target,
   // and pause() is final. free() does this too; this is for a caller that wants the final

@@ -46,6 +46,23 @@ int yama_scope() {
   return end == text ? -1 : static_cast<int>(scope);
 }
 
+// A kernel thread (kthreadd, kworker/..., ksoftirqd/...): "Kthread: 1" in status (Linux 6.x),
+// or PF_KTHREAD in stat's flags on older kernels.
+bool is_kernel_thread(pid_t pid, std::string_view status) {
+  if (long k = status_number(status, "Kthread"); k >= 0) return k == 1;
+  char text[512];
+  size_t length = 0;
+  if (read_file(ProcPath(pid, "stat").c_str(), text, sizeof text - 1, length) != 0) return false;
+  std::string_view stat(text, length);
+  auto close = stat.rfind(')');
+  if (close == std::string_view::npos) return false;
+  std::string_view rest = stat.substr(close + 1);
+  for (int field = 3; field < 9; ++field) text::next_token(rest);  // state ... tpgid
+  auto flags = text::parse_u64(text::next_token(rest));
+  constexpr uint64_t kPfKthread = 0x00200000;
+  return flags && (*flags & kPfKthread);
+}
+
 [[noreturn]] void throw_own_process(pid_t pid) {
   throw Error(Errc::not_supported,
               fmt::format("{} is the calling process or one of its threads: a process cannot "
@@ -73,8 +90,23 @@ void check_traceable(pid_t pid, std::pmr::memory_resource* scratch) {
     throw error_for_path(std::string(status_path.view()), err);
   }
   if (status_number(status, "Tgid") == getpid()) throw_own_process(pid);  // one of our threads
+  if (is_kernel_thread(pid, status)) {
+    auto name = text::find_field(status, "Name");
+    std::string shown = name ? std::string(*name) : std::string("?");
+    // Kernel threads name themselves, but a name is bytes: nothing unprintable reaches a terminal.
+    for (char& c : shown) {
+      if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
+    }
+    throw Error(Errc::not_supported,
+                fmt::format("process {} ({}) is a kernel thread: it has no user address space, user registers "
+                            "or files of its own, so there is nothing to capture or dump; name a user process",
+                            pid, shown));
+  }
   if (status.find("\nState:\tZ") != std::string::npos || status.find("\nState:\tX") != std::string::npos) {
-    throw Error(Errc::process_exited, fmt::format("process {} has exited (it is a zombie)", pid));
+    throw Error(Errc::process_exited,
+                fmt::format("process {} exited before it could be captured (it is a zombie: dead, not yet "
+                            "reaped by its parent)",
+                            pid));
   }
   long tracer = status_number(status, "TracerPid");
   if (tracer > 0) {

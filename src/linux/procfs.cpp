@@ -304,6 +304,16 @@ TaskStat read_task_stat(pid_t pid, pid_t tid) {
   return task;
 }
 
+bool process_gone(pid_t pid) noexcept {
+  ProcPath path(pid, "stat");
+  SmallFile file;
+  if (read_file(path.c_str(), file.bytes, sizeof file.bytes, file.length) != 0) return true;
+  std::string_view text = file.text();
+  auto close = text.rfind(')');
+  // "pid (comm) S ...": the state follows the last ')'.
+  return close != std::string_view::npos && close + 2 < text.size() && (text[close + 2] == 'Z' || text[close + 2] == 'X');
+}
+
 pid_t read_parent_pid(pid_t pid) noexcept {
   try {
     ProcPath path(pid, "stat");

@@ -53,6 +53,9 @@ struct TaskStat {
 // Heap-free on success (a stack buffer).
 TaskStat read_task_stat(pid_t pid, pid_t tid);
 
+// True if `pid` no longer runs: no /proc entry, or a zombie (dead, not yet reaped).
+bool process_gone(pid_t pid) noexcept;
+
 // The parent pid (stat field 4), or 0 if unreadable. No heap: callable in the pause.
 pid_t read_parent_pid(pid_t pid) noexcept;
 

@@ -110,14 +110,15 @@ struct ObservedCapture {
 // tracer (src/linux/tracer_client.h), which sends back what it saw.
 class Capturer {
  public:
-  Capturer(detail::SnapshotState& s, const CaptureOptions& o)
-      : s_(s), o_(o),
+  Capturer(detail::SnapshotState& s, const CaptureOptions& o, bool& started)
+      : s_(s), o_(o), started_(started),
         scratch_(s.arena ? static_cast<std::pmr::memory_resource*>(&scratch_arena_) : std::pmr::new_delete_resource()) {}
 
   void run() {
     ObservedCapture observed;
     PhaseTimer total(s_.perf.total);
     os::check_traceable(s_.pid, scratch_);
+    started_ = true;
     // Started now, it comes up while /proc is read; its start-up is not part of the pause.
     s_.tracer.emplace(s_.pid);
     s_.process = os::read_process_info(s_.pid, s_.memory(), scratch_);
@@ -305,6 +306,7 @@ class Capturer {
 
   detail::SnapshotState& s_;
   const CaptureOptions& o_;
+  bool& started_;
   os::VmArena scratch_arena_;  // declared before scratch_, which may point at it
   std::pmr::memory_resource* scratch_;
 };
@@ -326,11 +328,21 @@ Snapshot Snapshot::capture(pid_t pid, CaptureFlags flags, ContextFlags context_f
   state->mode = (flags & capture::kVaClone) ? MemoryMode::clone
                 : options.hold            ? MemoryMode::hold
                                           : MemoryMode::auxiliary_pages;
+  bool started = false;  // the target existed and could be traced when the capture began
   try {
-    Capturer(*state, options).run();
-  } catch (...) {
+    Capturer(*state, options, started).run();
+  } catch (const Error& e) {
     // The tracer undid the pause itself if it failed there; a later failure leaves a clone or
     // held threads, which closing the tracer releases.
+    state->tracer.reset();
+    // A target that exits while it is captured makes whatever step is under way fail in its
+    // own way (a /proc file gone, a ptrace call refused, memory unreadable, an injected call
+    // cut short): whatever the step, say what happened.
+    if (started && e.code() != Errc::process_exited && os::process_gone(pid)) {
+      throw Error(Errc::process_exited, fmt::format("process {} exited during capture", pid), e.sys_errno());
+    }
+    throw;
+  } catch (...) {
     state->tracer.reset();
     throw;
   }

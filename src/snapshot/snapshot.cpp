@@ -134,6 +134,8 @@ void Snapshot::check_intact() const {
   if (st.hold_broken) throw Error(Errc::process_exited, st.reason);
 }
 
+bool Snapshot::target_running() const { return !os::process_gone(state().pid); }
+
 void Snapshot::release_target() {
   if (state_) state_->release();
 }

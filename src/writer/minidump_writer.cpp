@@ -119,15 +119,36 @@ DumpResult write_dump(const Snapshot& snapshot, const DumpOptions& options, writ
   return {bytes, builder.stream_count(), ctx.memory_bytes, sink->direct_bytes()};
 }
 
+// A read of the target that failed because the target died is told as that: in hold mode the
+// tracer knows how it ended; in auxiliary-pages mode what was not copied in the pause is read
+// from the live target. (With a clone the target's fate does not matter.)
+DumpResult explained(const Snapshot& snapshot, const std::function<DumpResult()>& write) {
+  try {
+    return write();
+  } catch (const Error& e) {
+    if (e.code() == Errc::cancelled || e.code() == Errc::process_exited || e.code() == Errc::invalid_argument) throw;
+    snapshot.check_intact();
+    if (snapshot.memory_mode() != MemoryMode::clone && !snapshot.target_running()) {
+      throw Error(Errc::process_exited,
+                  fmt::format("process {} exited while its dump was written ({}); nothing was written",
+                              snapshot.pid(), e.what()),
+                  e.sys_errno());
+    }
+    throw;
+  }
+}
+
 }  // namespace
 
 DumpResult write_minidump(const Snapshot& snapshot, const std::string& path, const DumpOptions& options) {
   check_snapshot(snapshot, options);
   writer::Steering steering(options.callbacks);
   bool io = steering->io_start();
-  return write_dump(snapshot, options, steering, [&]() -> std::unique_ptr<writer::Sink> {
-    if (io) return std::make_unique<writer::CallbackSink>(*steering);
-    return std::make_unique<writer::FileSink>(path);
+  return explained(snapshot, [&] {
+    return write_dump(snapshot, options, steering, [&]() -> std::unique_ptr<writer::Sink> {
+      if (io) return std::make_unique<writer::CallbackSink>(*steering);
+      return std::make_unique<writer::FileSink>(path);
+    });
   });
 }
 
@@ -136,9 +157,11 @@ DumpResult write_minidump(const Snapshot& snapshot, int fd, const DumpOptions& o
   writer::Steering steering(options.callbacks);
   bool io = steering->io_start();
   if (!io && fd < 0) throw Error(Errc::invalid_argument, fmt::format("fd {} is not an open file", fd));
-  return write_dump(snapshot, options, steering, [&]() -> std::unique_ptr<writer::Sink> {
-    if (io) return std::make_unique<writer::CallbackSink>(*steering);
-    return std::make_unique<writer::FdSink>(fd);
+  return explained(snapshot, [&] {
+    return write_dump(snapshot, options, steering, [&]() -> std::unique_ptr<writer::Sink> {
+      if (io) return std::make_unique<writer::CallbackSink>(*steering);
+      return std::make_unique<writer::FdSink>(fd);
+    });
   });
 }
 

@@ -180,6 +180,11 @@ void add_dump_command(CLI::App& app, DumpArgs& a) {
                   "a flag this build cannot honour is refused before the target is touched");
   cmd->add_flag("--full", a.full, "full memory with every information stream (WithFullMemory, WithFullMemoryInfo, WithThreadInfo, WithHandleData, WithUnloadedModules, WithTokenInformation, WithAvxXStateContext, IgnoreInaccessibleMemory)");
   cmd->add_flag("--no-clone", a.no_clone, "never clone: keep the target stopped while memory is copied");
+  cmd->add_flag("--leave-unrestartable-running", a.leave_running,
+                "do not stop threads blocked in a call that any stop turns into EINTR (epoll_wait, "
+                "epoll_pwait, semop, semtimedop, rt_sigtimedwait), so a server waiting for events sees "
+                "no EINTR: those threads keep running, and the dump holds only their instruction and "
+                "stack pointers (read from /proc/PID/task/TID/syscall), not their other registers");
   cmd->add_option("--capture", a.capture,
                   "PSS capture flags to add to those the dump type needs, comma-separated (e.g. "
                   "VaClone,ThreadContextExtended,CreateMeasurePerformance; `snapdump snapshot --help` "
@@ -209,6 +214,7 @@ int run_dump(const DumpArgs& a) {
     throw std::invalid_argument("--no-clone and --capture VaClone contradict each other");
   }
   CaptureOptions capture_options;
+  capture_options.leave_unrestartable_running = a.leave_running;
   if (options.type & dump::kWithFullMemory) {
     if (a.no_clone) {
       capture_options.hold = true;  // consistent memory without a clone: keep it stopped
