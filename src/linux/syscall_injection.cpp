@@ -199,4 +199,31 @@ InjectedSyscall inject_syscall(TracedThread& thread, const user_regs_struct& sav
               fmt::format("injected syscall {} in thread {} did not complete", number, thread.tid()));
 }
 
+long run_in_helper(TracedThread& helper, user_regs_struct& regs, uint64_t gadget, long number,
+                   const SyscallArgs& args) {
+  regs.rip = gadget;
+  regs.rax = static_cast<unsigned long long>(number);
+  regs.orig_rax = static_cast<unsigned long long>(-1);
+  regs.rdi = args[0];
+  regs.rsi = args[1];
+  regs.rdx = args[2];
+  regs.r10 = args[3];
+  regs.r8 = args[4];
+  regs.r9 = args[5];
+  helper.set_regs(regs);
+  // The kernel reports a single step over `syscall` once the call has returned (x86's
+  // syscall-exit work synthesizes the trap), so this one stop follows the whole call.
+  for (int steps = 0; steps < 16; ++steps) {
+    int status = helper.resume_and_wait(PTRACE_SINGLESTEP);
+    if (WIFEXITED(status) || WIFSIGNALED(status)) {
+      throw Error(Errc::internal, fmt::format("helper {} died during an injected syscall", helper.tid()));
+    }
+    if (WIFSTOPPED(status) && WSTOPSIG(status) == SIGTRAP) {
+      helper.get_regs(regs);
+      if (regs.rip == gadget + 2) return static_cast<long>(regs.rax);
+    }
+  }
+  throw Error(Errc::internal, fmt::format("injected syscall {} in helper {} did not complete", number, helper.tid()));
+}
+
 }  // namespace snapdump::os

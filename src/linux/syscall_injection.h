@@ -49,4 +49,11 @@ InjectedSyscall inject_syscall(TracedThread& thread, const user_regs_struct& sav
                                bool trace_clone = false, bool single_step_child = false,
                                unsigned long kept_options = 0);
 
+// Runs syscall `number` in `helper`, a stopped process of snapdump's own making (a clone helper or
+// the VA clone), whose registers need not be kept: one PTRACE_SINGLESTEP over the gadget, so one
+// stop per call instead of the two of PTRACE_SYSCALL. For the many madvise() calls a pause may
+// make. Returns rax (a negative errno on failure). Never use it on a thread of the target.
+long run_in_helper(TracedThread& helper, user_regs_struct& scratch_regs, uint64_t gadget, long number,
+                   const SyscallArgs& args);
+
 }  // namespace snapdump::os

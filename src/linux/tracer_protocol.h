@@ -43,7 +43,8 @@ enum class PauseMode : uint8_t { clone = 0, auxiliary_pages = 1, hold = 2 };
 struct RegionBrief {
   uint64_t start = 0, end = 0;
   uint32_t prot = 0;
-  uint8_t dont_fork = 0, wipe_on_fork = 0, io = 0, pad = 0;
+  uint8_t dont_fork = 0, wipe_on_fork = 0, io = 0;
+  uint8_t populated = 0;  // it has pages (resident or swapped) to copy
 };
 
 struct PauseRequest {
@@ -65,7 +66,13 @@ struct PauseRequest {
 };
 
 // What became of a region the kernel does not clone, per PauseRequest::regions entry.
-enum class RegionState : uint8_t { untouched = 0, copied_in_pause = 1, unreadable = 2 };
+enum class RegionState : uint8_t {
+  untouched = 0,
+  copied_in_pause = 1,
+  unreadable = 2,        // left out of the clone and not copied (over the copy cap)
+  kept_in_clone = 3,     // MADV_DONTFORK cleared for the fork and set again: the clone has it
+  changed_in_pause = 4,  // not as the maps read before the stop said: left out
+};
 
 struct PauseSummary {
   uint64_t pause_start_ns = 0;  // CLOCK_MONOTONIC of the first interrupt

@@ -1,6 +1,7 @@
 #include "linux/va_clone.h"
 
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -9,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory_resource>
+#include <optional>
 #include <span>
 
 #include <fmt/format.h>
@@ -192,6 +194,62 @@ class FirstHelper {
   pid_t pid_ = 0;
 };
 
+// MADV_DONTFORK cleared on runs of the target's memory for the fork, and set again after it, by
+// madvise() calls injected into the helper that forks (it shares the target's memory, so no
+// target thread carries them). Set again on every way out: by the helper, or, should it be gone,
+// through the stopped carrier thread. A run whose flag could not be cleared is left as it was.
+class ForkFlags {
+ public:
+  ForkFlags(VaClone::DontForkRuns runs, TracedThread& carrier, pid_t target, uint64_t gadget)
+      : runs_(runs), carrier_(carrier), target_(target), gadget_(gadget) {}
+  ForkFlags(const ForkFlags&) = delete;
+  ForkFlags& operator=(const ForkFlags&) = delete;
+  ~ForkFlags() { restore(); }
+
+  void clear(TracedThread& helper) {
+    helper_ = &helper;
+    helper.get_regs(regs_);
+    for (size_t i = 0; i < runs_.keep.size(); ++i) {
+      auto [start, end] = runs_.keep[i];
+      long r = run_in_helper(helper, regs_, gadget_, SYS_madvise, {start, end - start, MADV_DOFORK, 0, 0, 0});
+      runs_.kept[i] = r == 0;
+    }
+  }
+
+  void restore() noexcept {
+    if (helper_ == nullptr) return;
+    TracedThread* via = helper_;
+    helper_ = nullptr;
+    for (size_t i = 0; i < runs_.keep.size(); ++i) {
+      if (!runs_.kept[i]) continue;
+      auto [start, end] = runs_.keep[i];
+      SyscallArgs args{start, end - start, MADV_DONTFORK, 0, 0, 0};
+      long r = -1;
+      try {
+        if (via != nullptr && via->seized()) r = run_in_helper(*via, regs_, gadget_, SYS_madvise, args);
+      } catch (...) {
+        via = nullptr;
+      }
+      if (r != 0 && carrier_.seized()) {
+        try {
+          user_regs_struct saved{};
+          carrier_.get_regs(saved);
+          r = inject_syscall(carrier_, saved, gadget_, SYS_madvise, args).result;
+        } catch (...) {
+        }
+      }
+    }
+  }
+
+ private:
+  VaClone::DontForkRuns runs_;
+  TracedThread& carrier_;
+  pid_t target_;
+  uint64_t gadget_;
+  TracedThread* helper_ = nullptr;
+  user_regs_struct regs_{};
+};
+
 [[noreturn]] void throw_helper_not_reaped(pid_t target, const TracedThread& carrier) {
   // Most likely the target died (SIGKILL from elsewhere) while it was stopped here.
   if (!carrier.seized() || (::kill(target, 0) != 0 && errno == ESRCH)) {
@@ -203,7 +261,7 @@ class FirstHelper {
 }  // namespace
 
 VaClone VaClone::create(pid_t target, TracedThread& thread, const user_regs_struct& saved,
-                        uint64_t gadget, bool orphan, StepHook step, void* context) {
+                        uint64_t gadget, bool orphan, DontForkRuns runs, StepHook step, void* context) {
   auto done = [&](const char* name) {
     if (step != nullptr) step(context, name);
   };
@@ -211,6 +269,9 @@ VaClone VaClone::create(pid_t target, TracedThread& thread, const user_regs_stru
   VaClone clone(target, gadget);
   FirstHelper first(thread, target, gadget);
   TracedThread maker(0);  // an orphaned helper that forks the VA clone
+  std::fill(runs.kept.begin(), runs.kept.end(), 0);
+  // Declared after the helpers, so its restore runs before they are killed.
+  std::optional<ForkFlags> fork_flags;
   try {
     // 1. The carrier makes H1. inject_syscall gives the carrier its registers and signal mask
     //    back at the syscall-exit stop, before anything else happens.
@@ -235,11 +296,17 @@ VaClone VaClone::create(pid_t target, TracedThread& thread, const user_regs_stru
       clone.parent_ = first.keep();
     }
     TracedThread& forker = clone.parent_.seized() ? clone.parent_ : maker;
+    if (!runs.keep.empty()) {
+      fork_flags.emplace(runs, thread, target, gadget);
+      fork_flags->clear(forker);
+      done("dontfork-cleared");
+    }
     user_regs_struct forker_regs{};
     forker.get_regs(forker_regs);
     // 3. The fork: the copy-on-write copy of the memory the helper shares with the target,
     //    taken while every target thread is stopped. The clone inherits PTRACE_O_EXITKILL.
     clone.clone_pid_ = inject_clone(target, forker, forker_regs, gadget, 0, PTRACE_O_EXITKILL);
+    if (fork_flags) fork_flags->restore();
     clone.clone_thread_ = adopt_newborn(target, clone.clone_pid_, "VA clone");
     park(clone.clone_thread_, gadget);
     done("clone-born");
@@ -248,6 +315,8 @@ VaClone VaClone::create(pid_t target, TracedThread& thread, const user_regs_stru
   } catch (...) {
     // Undone while the carrier is still stopped, so a helper that is the target's child is
     // reaped through it. A helper is always killed, never detached: detached, it would run.
+    // The fork flags first, while the helper that cleared them still lives.
+    if (fork_flags) fork_flags->restore();
     clone.destroyed_ = true;
     if (clone.clone_pid_ != 0) {
       pid_t local = read_namespace_pids(clone.clone_pid_).innermost;

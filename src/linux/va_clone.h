@@ -21,6 +21,8 @@
 #include <sys/user.h>
 
 #include <cstdint>
+#include <span>
+#include <utility>
 
 #include "linux/ptrace_thread.h"
 
@@ -34,10 +36,19 @@ class VaClone {
   // `orphan`: make the clone an orphan (pass clone_can_be_orphaned(target), decided before the
   // pause since it reads /proc).
   // `step(context, name)` is told when each step is done (tests stop there to kill snapdump):
-  // "helper-born", "second-helper-born", "helper-reaped", "clone-born".
+  // "helper-born", "second-helper-born", "helper-reaped", "dontfork-cleared", "clone-born".
   using StepHook = void (*)(void* context, const char* step);
+  // `keep`: ranges of MADV_DONTFORK memory, each exactly a run of whole mappings, that the clone
+  // must hold all the same. Their fork flag is cleared for the fork and set again right after,
+  // all while the target is stopped (see docs/capture.md). `kept[i]` tells whether keep[i] made
+  // it into the clone.
+  struct DontForkRuns {
+    std::span<const std::pair<uint64_t, uint64_t>> keep;
+    std::span<uint8_t> kept;
+  };
   static VaClone create(pid_t target, TracedThread& thread, const user_regs_struct& saved,
-                        uint64_t gadget, bool orphan, StepHook step = nullptr, void* context = nullptr);
+                        uint64_t gadget, bool orphan, DontForkRuns runs = {}, StepHook step = nullptr,
+                        void* context = nullptr);
   // Kills and reaps the clone (see destroy()).
   ~VaClone();
   VaClone(const VaClone&) = delete;

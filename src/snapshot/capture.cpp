@@ -186,7 +186,9 @@ class Capturer {
     for (const auto& range : o_.extra_ranges) r.extra_ranges.push_back(range);
     r.regions.reserve(s_.regions.size());
     for (const Region& region : s_.regions) {
-      r.regions.push_back({region.start, region.end, region.prot, region.dont_fork, region.wipe_on_fork, region.io, 0});
+      uint8_t populated = region.rss + region.swap > 0;
+      r.regions.push_back({region.start, region.end, region.prot, region.dont_fork, region.wipe_on_fork, region.io,
+                           populated});
     }
     if (s_.mode == MemoryMode::clone) {
       r.gadget = os::find_syscall_gadget(s_.pid, s_.regions, scratch_);
@@ -278,6 +280,8 @@ class Capturer {
       switch (reply.region_states[i]) {
         case os::tracer::RegionState::copied_in_pause: s_.regions[i].copy = RegionCopy::copied_in_pause; break;
         case os::tracer::RegionState::unreadable: s_.regions[i].copy = RegionCopy::unreadable; break;
+        case os::tracer::RegionState::changed_in_pause: s_.regions[i].copy = RegionCopy::unreadable; break;
+        case os::tracer::RegionState::kept_in_clone:
         case os::tracer::RegionState::untouched: break;
       }
     }

@@ -103,6 +103,7 @@ int main(int argc, char** argv) {
   nlohmann::json fds = options.fds ? sdtarget::create_fds() : nlohmann::json::array();
   nlohmann::json mappings = options.mappings ? sdtarget::create_mappings() : nlohmann::json::array();
   if (options.truncated_mapping) mappings.push_back(sdtarget::create_truncated_mapping());
+  if (options.dontfork_mib > 0) mappings.push_back(sdtarget::create_large_dontfork(options.dontfork_mib));
   nlohmann::json libs = options.libs ? sdtarget::load_libraries() : nlohmann::json(nullptr);
 
   const bool avx = options.avx && sdtarget::avx_supported();

@@ -57,6 +57,18 @@ std::string own_executable() {
 
 }  // namespace
 
+nlohmann::json create_large_dontfork(std::size_t mib) {
+  const std::size_t size = mib << 20;
+  void* memory = map_anonymous(size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+  if (madvise(memory, size, MADV_DONTFORK) != 0) fail("madvise");
+  constexpr std::uint64_t kTag = 0xD0F0'0000'0000'0000ull;
+  auto* words = static_cast<std::uint64_t*>(memory);
+  for (std::size_t i = 0; i < size / 8; ++i) words[i] = kTag ^ (i * 8);
+  nlohmann::json entry = region("dontfork_large", memory, size, -1, "rw-p");
+  entry["tag"] = hex(kTag);
+  return entry;
+}
+
 nlohmann::json create_mappings() {
   nlohmann::json mappings = nlohmann::json::array();
   mappings.push_back(filled("private_anon", MAP_PRIVATE, 0, 0xA1, "rw-p"));

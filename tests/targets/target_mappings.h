@@ -9,5 +9,8 @@ namespace sdtarget {
 nlohmann::json create_mappings();
 // One page of a file mapped as three: {"start", "size", "readable": 4096}.
 nlohmann::json create_truncated_mapping();
+// `mib` MiB of private memory marked MADV_DONTFORK (as V8 marks its heap), every 8-byte word
+// holding its own offset xor a tag: {"kind": "dontfork_large", "start", "size", "tag"}.
+nlohmann::json create_large_dontfork(std::size_t mib);
 
 }  // namespace sdtarget

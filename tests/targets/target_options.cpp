@@ -16,7 +16,7 @@ namespace {
                "snapdump_target: %s\n"
                "usage: snapdump_target [--threads N] [--heap-mib M] [--fds] [--mappings] [--avx]\n"
                "       [--libs] [--all] [--thp] [--churn] [--spin-threads N] [--idle-threads N]\n"
-               "       [--truncated-mapping] [--subreaper] [--seccomp MODE]\n"
+               "       [--truncated-mapping] [--subreaper] [--seccomp MODE] [--dontfork-mib M]\n"
                "MODE: %s\n",
                problem, kSeccompModes);
   std::exit(2);
@@ -44,6 +44,7 @@ Options parse_options(int argc, char** argv) {
     else if (flag == "--heap-mib") options.heap_mib = count_argument(argc, argv, i);
     else if (flag == "--spin-threads") options.spin_threads = count_argument(argc, argv, i);
     else if (flag == "--idle-threads") options.idle_threads = count_argument(argc, argv, i);
+    else if (flag == "--dontfork-mib") options.dontfork_mib = count_argument(argc, argv, i);
     else if (flag == "--fds") options.fds = true;
     else if (flag == "--mappings") options.mappings = true;
     else if (flag == "--avx") options.avx = true;
@@ -71,6 +72,7 @@ nlohmann::json options_json(const Options& options) {
           {"truncated_mapping", options.truncated_mapping},
           {"avx", options.avx},                   {"libs", options.libs}, {"churn", options.churn},
           {"thp", options.thp},                   {"subreaper", options.subreaper},
+          {"dontfork_mib", options.dontfork_mib},
           {"seccomp", options.seccomp}};
 }
 

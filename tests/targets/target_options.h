@@ -15,6 +15,7 @@ struct Options {
   std::size_t idle_threads = 0;  // extra nanosleep threads for many-thread benches
   bool fds = false;
   bool mappings = false;
+  std::size_t dontfork_mib = 0;  // a region of this size marked MADV_DONTFORK
   bool avx = false;
   bool libs = false;
   bool thp = false;
