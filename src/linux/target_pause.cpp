@@ -2,10 +2,12 @@
 
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -33,6 +35,13 @@ void observe_pause(bool begins) {
 }
 
 using Ranges = std::pmr::vector<std::pair<uint64_t, uint64_t>>;
+
+bool kernel_at_least(int major, int minor) {
+  utsname u{};
+  int have_major = 0, have_minor = 0;
+  if (uname(&u) != 0 || std::sscanf(u.release, "%d.%d", &have_major, &have_minor) != 2) return false;
+  return have_major > major || (have_major == major && have_minor >= minor);
+}
 
 }  // namespace
 
@@ -203,6 +212,9 @@ void TargetPause::read_registers() {
 // have mapped, unmapped or moved memory until it stopped; the maps file, unlike smaps, costs a
 // tenth of a millisecond here). Contiguous ones make one run: one madvise() each way.
 void TargetPause::plan_dontfork_runs(Ranges& runs, std::pmr::vector<size_t>& first_region) {
+  // Before Linux 5.9 a fork made DMA-pinned pages copy-on-write in the parent, the very harm
+  // MADV_DONTFORK guards against (docs/capture.md): there the regions are copied instead.
+  if (!kernel_at_least(5, 9)) return;
   bool any = std::any_of(request_.regions.begin(), request_.regions.end(), [](const tracer::RegionBrief& r) {
     return r.dont_fork && !r.wipe_on_fork && !r.io && (r.prot & PROT_READ) && r.populated;
   });
