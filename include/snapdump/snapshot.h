@@ -116,6 +116,12 @@ class Snapshot {
   void check_intact() const;
   // True while the captured process still exists (it has not exited, or is not yet a zombie).
   bool target_running() const;
+  // Tells a VA clone that [start, end) has been read for good (a dump has written it): the clone
+  // drops its copy, in batches of 32 MiB, so the target's next write to those pages takes no
+  // copy-on-write fault and the clone's memory shrinks while the dump runs. Reads of the range
+  // fail from then on (they never return zeros). No effect without a clone. Const: the records
+  // do not change, only which bytes the clone still holds.
+  void release_memory(uint64_t start, uint64_t end) const;
   // Lets the target go now: held threads resume, the clone is killed. The snapshot keeps what
   // it holds itself (records, auxiliary pages); memory reads from then on see the live target,
   // and pause() is final. free() does this too; this is for a caller that wants the final

@@ -328,6 +328,20 @@ void Tracer::close_clone_files() {
   in_.skip_rest();
 }
 
+void Tracer::drop_clone_memory(std::span<const std::pair<uint64_t, uint64_t>> ranges) {
+  std::lock_guard lock(mutex_);
+  if (fd_ < 0) return;
+  if (!hello_read_) read_hello();
+  VmArena memory;
+  wire::MessageOut out(static_cast<uint32_t>(Op::drop_clone_memory), &memory);
+  out.put(static_cast<uint64_t>(ranges.size()));
+  for (auto [start, end] : ranges) {
+    out.put(start);
+    out.put(end);
+  }
+  if (int err = out.send(fd_); err != 0) tracer_lost(err);
+}
+
 TracerStatus Tracer::status() {
   std::lock_guard lock(mutex_);
   exchange(Op::status);

@@ -20,6 +20,8 @@
 #include <cstdint>
 #include <memory_resource>
 #include <mutex>
+#include <span>
+#include <utility>
 
 #include "linux/tracer_protocol.h"
 #include "snapdump/snapshot_types.h"
@@ -66,6 +68,8 @@ class Tracer {
   // naming the tracer when it died.
   void pause(const tracer::PauseRequest& request, PauseReply& reply);
   void close_clone_files();
+  // Asks the clone to drop its copy of the ranges; does not wait (the tracer answers nothing).
+  void drop_clone_memory(std::span<const std::pair<uint64_t, uint64_t>> ranges);
   TracerStatus status();
   // Kills the clone, lets held threads go; returns when the pause ended (hold mode).
   tracer::ReleaseSummary release();

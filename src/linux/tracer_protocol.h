@@ -26,6 +26,7 @@ enum class Op : uint32_t {
   close_clone_files = 3,  // -> (nothing)
   release = 4,            // -> ReleaseSummary: the clone killed and reaped, held threads let go
   status = 5,             // -> StatusSummary
+  drop_clone_memory = 6,  // count, then [start, end) pairs; no answer (see Tracer::drop_clone_memory)
   ok = 100,
   error = 101,
 };

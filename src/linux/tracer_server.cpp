@@ -124,6 +124,7 @@ class Server {
 
   // Returns false when the tracer should stop serving.
   bool dispatch(Op op) {
+    if (op == Op::drop_clone_memory) return drop_clone_memory();
     VmArena reply_memory;
     wire::MessageOut reply(static_cast<uint32_t>(Op::ok), &reply_memory);
     try {
@@ -219,6 +220,26 @@ class Server {
     }
     auto states = pause.region_states();
     out.put_bytes_copied({reinterpret_cast<const uint8_t*>(states.data()), states.size()});
+  }
+
+  // Unanswered, so the library writes on while the clone lets go of what it has written; a
+  // failure only leaves the memory where it was.
+  bool drop_clone_memory() {
+    uint64_t count = 0;
+    if (!in_.get(count) || count > (1u << 20)) return in_.skip_rest();
+    VmArena memory;
+    std::pmr::vector<std::pair<uint64_t, uint64_t>> ranges(&memory);
+    ranges.reserve(count);
+    for (uint64_t i = 0; i < count; ++i) {
+      std::pair<uint64_t, uint64_t> r;
+      if (!in_.get(r.first) || !in_.get(r.second)) return false;
+      if (r.second > r.first) ranges.push_back(r);
+    }
+    try {
+      if (session_ && session_->pause && session_->pause->clone()) session_->pause->clone()->drop_memory(ranges);
+    } catch (...) {
+    }
+    return true;
   }
 
   void do_status(wire::MessageOut& reply) {

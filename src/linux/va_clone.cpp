@@ -374,6 +374,23 @@ void VaClone::close_files() {
   }
 }
 
+void VaClone::drop_memory(std::span<const std::pair<uint64_t, uint64_t>> ranges) {
+  if (destroyed_ || !clone_thread_.seized() || ranges.empty()) return;
+  // The clone inherits the target's filters; one that refuses madvise only keeps the memory.
+  SyscallArgs probe{ranges.front().first, ranges.front().second - ranges.front().first, MADV_DONTNEED, 0, 0, 0};
+  if (check_seccomp(clone_pid_, clone_pid_, injected_call(SYS_madvise, probe, gadget_)).verdict !=
+      SeccompVerdict::allowed) {
+    return;
+  }
+  user_regs_struct regs{};
+  clone_thread_.get_regs(regs);
+  for (auto [start, end] : ranges) {
+    // A range that is no longer mapped in the clone (or has locked pages) is simply kept.
+    run_in_helper(clone_thread_, regs, gadget_, SYS_madvise, {start, end - start, MADV_DONTNEED, 0, 0, 0});
+  }
+  park(clone_thread_, gadget_);
+}
+
 void VaClone::destroy() noexcept {
   if (destroyed_) return;
   destroyed_ = true;

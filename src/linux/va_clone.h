@@ -70,6 +70,12 @@ class VaClone {
   // Call after the handle table was read from the clone. Must run on the tracing thread.
   void close_files();
 
+  // Drops the clone's copy of each [start, end) range (an injected madvise(MADV_DONTNEED) in the
+  // clone, never the target): pages the clone no longer maps are the target's alone again, so
+  // its next write to them takes no copy-on-write fault, and the clone's memory shrinks. Its
+  // bytes are gone from the clone afterwards. Must run on the tracing thread.
+  void drop_memory(std::span<const std::pair<uint64_t, uint64_t>> ranges);
+
   // Kills the clone; with a parent helper, reaps the clone there, kills the helper and briefly
   // stops one target thread to let the target reap the helper (exit signal 0 means no SIGCHLD,
   // but only its parent can reap it). Idempotent; never throws. Must run on the tracing thread.

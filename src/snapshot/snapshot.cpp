@@ -33,7 +33,17 @@ SnapshotState::SnapshotState(bool vm_allocations)
       regions(memory()),
       regions_without_sections(memory()),
       handles(memory()),
-      aux_pages(memory()) {}
+      aux_pages(memory()),
+      released_ranges(memory()),
+      pending_release(memory()) {}
+
+std::pair<bool, uint64_t> SnapshotState::released_at(uint64_t address) const {
+  std::lock_guard lock(release_mutex);
+  auto it = std::upper_bound(released_ranges.begin(), released_ranges.end(), address,
+                             [](uint64_t a, const std::pair<uint64_t, uint64_t>& r) { return a < r.first; });
+  if (it != released_ranges.begin() && address < std::prev(it)->second) return {true, std::prev(it)->second};
+  return {false, it == released_ranges.end() ? UINT64_MAX : it->first};
+}
 
 void SnapshotState::release() noexcept {
   released = true;
@@ -134,6 +144,43 @@ void Snapshot::check_intact() const {
   if (st.hold_broken) throw Error(Errc::process_exited, st.reason);
 }
 
+void Snapshot::release_memory(uint64_t start, uint64_t end) const {
+  auto& s = state();
+  if (s.clone_pid == 0 || s.released || !s.tracer || end <= start) return;
+  constexpr uint64_t kBatch = 32u << 20;  // one injected madvise batch per 32 MiB written
+  std::pmr::vector<std::pair<uint64_t, uint64_t>> batch(s.memory());
+  {
+    std::lock_guard lock(s.release_mutex);
+    auto& r = s.released_ranges;
+    auto it = std::lower_bound(r.begin(), r.end(), std::make_pair(start, end));
+    it = r.insert(it, {start, end});
+    // Merge with the neighbours it touches.
+    if (it != r.begin() && std::prev(it)->second >= it->first) {
+      std::prev(it)->second = std::max(std::prev(it)->second, it->second);
+      it = std::prev(r.erase(it));
+    }
+    while (std::next(it) != r.end() && std::next(it)->first <= it->second) {
+      it->second = std::max(it->second, std::next(it)->second);
+      r.erase(std::next(it));
+    }
+    auto& p = s.pending_release;
+    if (!p.empty() && p.back().second == start) {
+      p.back().second = end;
+    } else {
+      p.emplace_back(start, end);
+    }
+    s.pending_release_bytes += end - start;
+    if (s.pending_release_bytes < kBatch) return;
+    batch.swap(p);
+    s.pending_release_bytes = 0;
+  }
+  try {
+    s.tracer->drop_clone_memory(batch);
+  } catch (const Error&) {
+    // The tracer is gone: so is the clone, and with it what there was to drop.
+  }
+}
+
 bool Snapshot::target_running() const { return !os::process_gone(state().pid); }
 
 void Snapshot::release_target() {
@@ -178,6 +225,12 @@ size_t Snapshot::read_memory(uint64_t address, std::span<uint8_t> out, ReadSourc
     if (next_aux != s.aux_pages.end()) limit = std::min(limit, next_aux->address);
     size_t n = std::min<uint64_t>(want, limit - at);
     bool from_clone = s.clone_pid != 0 && !s.released;
+    if (from_clone && !s.released_ranges.empty()) {
+      // Bytes the clone let go of (release_memory) are gone: the read stops there.
+      auto [inside, next_released] = s.released_at(at);
+      if (inside) break;
+      n = std::min<uint64_t>(n, next_released - at);
+    }
     size_t got = s.clone_mem_fd >= 0 ? os::read_mem_file(s.clone_mem_fd, at, out.subspan(done, n))
                                       : os::read_process_memory(from_clone ? s.clone_pid : s.pid, at, out.subspan(done, n));
     if (got > 0 && source) {

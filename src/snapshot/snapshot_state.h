@@ -4,6 +4,8 @@
 
 #include <memory>
 #include <memory_resource>
+#include <mutex>
+#include <utility>
 #include <optional>
 #include <vector>
 
@@ -48,6 +50,16 @@ struct SnapshotState {
   bool clone_orphaned = false;
   int clone_mem_fd = -1;  // /proc/CLONE/mem: how the clone is read (see read_mem_file)
   bool released = false;  // release_target() was called
+
+  // Ranges of the clone that release_memory() let go of: reads there fail, never give zeros.
+  // Sorted and merged. `pending_release` waits to be sent to the tracer in one batch.
+  mutable std::mutex release_mutex;
+  mutable std::pmr::vector<std::pair<uint64_t, uint64_t>> released_ranges;
+  mutable std::pmr::vector<std::pair<uint64_t, uint64_t>> pending_release;
+  mutable uint64_t pending_release_bytes = 0;
+  // The first released byte at or after `address` (UINT64_MAX if none), and whether `address`
+  // itself is released. Takes release_mutex.
+  std::pair<bool, uint64_t> released_at(uint64_t address) const;
 
   // Lets held threads go and kills the clone, recording when the pause ended. Idempotent.
   void release() noexcept;
