@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <ctime>
+#include <fstream>
 #include <optional>
 #include <stdexcept>
 
@@ -63,18 +64,21 @@ constexpr uint32_t kFull = format::dump_type::kWithFullMemory | format::dump_typ
                            format::dump_type::kWithUnloadedModules | format::dump_type::kWithTokenInformation |
                            format::dump_type::kWithAvxXStateContext | format::dump_type::kIgnoreInaccessibleMemory;
 
-// ProcDump's default name: NAME_PID_YYMMDD_HHMMSS.dmp
-std::string default_name(const Snapshot& s) {
+// ProcDump's default name: NAME_PID_YYMMDD_HHMMSS.dmp. Decided before the capture (the output
+// is checked before the target is touched), from the process's comm as the capture reads it.
+std::string default_name(pid_t pid) {
   std::time_t now = std::time(nullptr);
   std::tm tm{};
   localtime_r(&now, &tm);
   char when[32];
   std::strftime(when, sizeof when, "%y%m%d_%H%M%S", &tm);
-  std::string name = s.process().name.empty() ? "process" : std::string(s.process().name);
+  std::string name;
+  std::getline(std::ifstream(fmt::format("/proc/{}/comm", pid)), name);
+  if (name.empty()) name = "process";  // gone: the capture says so, and no file is made
   for (char& c : name) {
     if (c == '/' || c == ' ') c = '_';
   }
-  return fmt::format("{}_{}_{}.dmp", name, s.pid(), when);
+  return fmt::format("{}_{}_{}.dmp", name, pid, when);
 }
 
 }  // namespace
@@ -168,12 +172,16 @@ void add_dump_command(CLI::App& app, DumpArgs& a) {
       "Write a minidump of process PID. The target is paused only while snapdump captures it: "
       "for a small dump while its stacks are copied, for a full-memory dump while a "
       "copy-on-write clone of it is made (unless --no-clone). Prints where the dump went, its "
-      "size, and how long the target was paused. The file is written under a temporary name and "
-      "renamed when complete, so a failed dump leaves nothing behind. A full dump's memory goes "
+      "size, and how long the target was paused. -o is checked before the target is touched. A "
+      "new file gets its name only when the dump is whole (O_TMPFILE, or a temporary name beside "
+      "it), so a failed dump leaves nothing behind; an existing file is kept unless --force; a "
+      "symbolic link is followed; a FIFO, character device or socket gets the dump as a stream; "
+      "nothing else is replaced. Dumps are created mode 0600. A full dump's memory goes "
       "to the file with direct I/O where the file system allows, so gigabytes of dump neither "
       "evict the machine's page cache nor flood it with dirty pages.");
   cmd->add_option("PID", a.pid, "process to dump")->required();
   cmd->add_option("-o,--output", a.output, "dump file (default NAME_PID_YYMMDD_HHMMSS.dmp, as ProcDump names them)");
+  cmd->add_flag("--force", a.force, "replace the regular file -o names if it exists (atomically, once the new dump is whole)");
   cmd->add_option("--type", a.types,
                   "MINIDUMP_TYPE names, comma-separated, with or without the MiniDump prefix, e.g. "
                   "WithFullMemory,WithHandleData. docs/minidump.md gives the Linux meaning of each; "
@@ -216,11 +224,12 @@ int run_dump(const DumpArgs& a) {
       flags |= capture::kVaClone;
     }
   }
+  std::string path = a.output.empty() ? default_name(a.pid) : a.output;
+  DumpOutput output = DumpOutput::to_path(path, OutputOptions{a.force});
   Snapshot snapshot = Snapshot::capture(a.pid, flags, context::kAll, capture_options);
-  std::string path = a.output.empty() ? default_name(snapshot) : a.output;
   ProgressBar progress(expected_read_bytes(snapshot, options.type), !a.no_progress);
   options.callbacks = &progress;
-  DumpResult result = write_minidump(snapshot, path, options);
+  DumpResult result = write_minidump(snapshot, output, options);
   progress.finish();
   double paused_ms = snapshot.pause().count() / 1e6;
   snapshot.free();
