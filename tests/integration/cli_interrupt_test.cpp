@@ -34,7 +34,9 @@ using Clock = std::chrono::steady_clock;
 // snapdump started in the background with stderr on a pipe and stdout on /dev/null.
 class Background {
  public:
-  Background(const std::vector<std::string>& args, bool no_tmpfile) {
+  // `no_tmpfile`: as on a file system without O_TMPFILE; `ignore_hup`: started as nohup starts
+  // a program, SIGHUP ignored.
+  Background(const std::vector<std::string>& args, bool no_tmpfile, bool ignore_hup = false) {
     int err[2];
     if (pipe2(err, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
     pid_ = fork();
@@ -43,6 +45,7 @@ class Background {
       int null = open("/dev/null", O_WRONLY);
       dup2(null, STDOUT_FILENO);
       if (no_tmpfile) setenv("SNAPDUMP_TEST_NO_O_TMPFILE", "1", 1);
+      if (ignore_hup) signal(SIGHUP, SIG_IGN);
       std::vector<char*> argv;
       std::string cli = SNAPDUMP_CLI_PATH;
       argv.push_back(cli.data());
@@ -101,6 +104,16 @@ uint64_t bytes_being_written(pid_t pid, const std::string& dir) {
   return most;
 }
 
+// Waits until `pid` has written 8 MiB into a file under `dir`: the dump is under way.
+bool wait_until_writing(pid_t pid, const std::string& dir) {
+  auto deadline = Clock::now() + std::chrono::seconds(60);
+  while (bytes_being_written(pid, dir) < (8u << 20)) {
+    if (Clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
+  }
+  return true;
+}
+
 struct Interruption {
   int signal;
   bool no_tmpfile;  // the temporary-name path, as on a file system without O_TMPFILE
@@ -118,14 +131,8 @@ TEST_P(InterruptTest, MidDumpLeavesNoFileAndTheTargetRunsOn) {
   if (p.hold) args.push_back("--no-clone");
   Background cli(args, p.no_tmpfile);
   // Mid-dump: once 8 MiB of the file are written (of about 770).
-  auto deadline = Clock::now() + std::chrono::seconds(60);
-  uint64_t written = 0;
-  std::vector<std::string> visible;
-  while ((written = bytes_being_written(cli.pid(), dir)) < (8u << 20) && Clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::microseconds(500));
-  }
-  visible = tmp.entries();
-  ASSERT_GE(written, 8u << 20) << "the dump never got going";
+  ASSERT_TRUE(wait_until_writing(cli.pid(), dir)) << "the dump never got going";
+  std::vector<std::string> visible = tmp.entries();
   kill(cli.pid(), p.signal);
   std::string err;
   int status = cli.wait(err);
@@ -166,6 +173,20 @@ INSTANTIATE_TEST_SUITE_P(
       return std::string(sigabbrev_np(info.param.signal)) + (info.param.no_tmpfile ? "_TemporaryName" : "_OTmpfile") +
              (info.param.hold ? "_Hold" : "");
     });
+
+// Started with SIGHUP ignored (nohup): a SIGHUP then changes nothing, the dump completes.
+TEST(Interrupt, ASignalIgnoredAtStartStaysIgnored) {
+  auto target = TargetProcess::spawn({"--heap-mib", "256"});
+  testing::TempDir tmp("interrupt-nohup");
+  Background cli({"dump", std::to_string(target->pid()), "--full", "-o", tmp / "x.dmp"}, false, true);
+  ASSERT_TRUE(wait_until_writing(cli.pid(), tmp.path));
+  kill(cli.pid(), SIGHUP);
+  std::string err;
+  int status = cli.wait(err);
+  ASSERT_TRUE(WIFEXITED(status)) << err;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << err;
+  EXPECT_EQ(tmp.entries(), std::vector<std::string>{"x.dmp"});
+}
 
 // Interrupted while the capture itself cannot take a cancel (stalled by the test hook with the
 // clone made): the grace period ends the process, and the temporary name goes with it.

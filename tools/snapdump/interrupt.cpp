@@ -86,7 +86,13 @@ InterruptGuard::InterruptGuard() {
   // SA_RESTART: the capture's and the writer's system calls go on as if nothing happened (not
   // all of them expect EINTR); the dump stops at its next cancel check, or the grace alarm ends it.
   sa.sa_flags = SA_RESTART;
-  for (size_t i = 0; i < 4; ++i) sigaction(kSignals[i], &sa, &old_[i]);
+  for (size_t i = 0; i < 4; ++i) {
+    sigaction(kSignals[i], nullptr, &old_[i]);
+    // A signal ignored by whoever started snapdump (nohup, a shell's background job) stays
+    // ignored: it was not meant to stop anything.
+    if (old_[i].sa_handler == SIG_IGN && kSignals[i] != SIGALRM) continue;
+    sigaction(kSignals[i], &sa, nullptr);
+  }
 }
 
 InterruptGuard::~InterruptGuard() {
