@@ -214,9 +214,7 @@ DumpOutput DumpOutput::to_path(const std::string& path, const OutputOptions& opt
     }
     if (!options.replace_existing) {
       throw Error(Errc::already_exists,
-                  fmt::format("{} already exists ({} bytes); it is kept: replacing a file must be asked for "
-                              "(OutputOptions::replace_existing, snapdump dump --force)",
-                              subject, st.st_size),
+                  fmt::format("{} already exists ({} bytes); it is kept", subject, st.st_size),
                   EEXIST);
     }
     impl->kind = Kind::replaced_file;

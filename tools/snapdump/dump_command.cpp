@@ -237,8 +237,7 @@ DumpOutput open_output(const DumpArgs& a) {
     return DumpOutput::to_path(path, OutputOptions{a.force});
   } catch (const Error& e) {
     if (e.code() != Errc::already_exists) throw;
-    throw Error(e.code(), fmt::format("{} already exists; it is kept (--force replaces it, or choose another -o)", path),
-                e.sys_errno());
+    throw Error(e.code(), fmt::format("{} (--force replaces it, or choose another -o)", e.what()), e.sys_errno());
   }
 }
 
