@@ -11,6 +11,7 @@
 #include "writer/sink.h"
 
 namespace snapdump::writer {
+
 StreamSink::StreamSink(int fd, std::string name) : fd_(fd), name_(std::move(name)) {
   struct stat st {};
   socket_ = fstat(fd_, &st) == 0 && S_ISSOCK(st.st_mode);
