@@ -21,6 +21,7 @@ enum class Errc {
   cancelled,          // a callback asked to stop
   corrupt_input,      // a file that does not parse
   not_captured,       // the snapshot does not hold what was asked for (flag not given)
+  already_exists,     // an output file exists and replacing it was not asked for
   internal,           // a bug in snapdump: please report it
 };
 

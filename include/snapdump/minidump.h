@@ -1,6 +1,7 @@
 // Writing a snapshot as a standard minidump (MDMP), the analog of MiniDumpWriteDump. The file
-// loads in LLDB, Breakpad's minidump_stackwalk and Windows-oriented parsers. A dump is whole or
-// absent: it is written under a temporary name and renamed into place only when complete.
+// loads in LLDB, Breakpad's minidump_stackwalk and Windows-oriented parsers. A dump to a path is
+// whole or absent: it gets its name only when complete, and never replaces a file unless asked
+// (dump_output.h says what each kind of destination gets; docs/minidump.md, "Output").
 #pragma once
 
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "snapdump/dump_callbacks.h"
+#include "snapdump/dump_output.h"
 #include "snapdump/dump_type.h"
 #include "snapdump/snapshot.h"
 
@@ -54,15 +56,29 @@ struct DumpResult {
   // Of the file's bytes, those written with direct I/O (O_DIRECT), past the page cache: a full
   // dump's memory, when written to a path on a file system that takes direct writes.
   uint64_t direct_io_bytes = 0;
+  // Written to a stream only: bytes of the Memory64List that could not be read when their turn
+  // came (and that MiniDumpIgnoreInaccessibleMemory or ReadMemoryFailureCallback let go). A
+  // stream's layout is fixed before its first byte, so they hold zeros where a file would have
+  // left them out (docs/minidump.md, "Output").
+  uint64_t zero_filled_bytes = 0;
 };
 
-// Writes `snapshot` to `path`. Throws Error naming the cause (no_space, io_error,
-// permission_denied, invalid_argument, cancelled); on failure no file is left at `path`.
-DumpResult write_minidump(const Snapshot& snapshot, const std::string& path, const DumpOptions& options = {});
-// Writes `snapshot` to the open file `fd`, starting at its current offset (RVAs count from
-// there). The header's signature is written last: on failure what was written does not carry
-// it, and a regular file is truncated back to where the dump began. With callbacks whose
-// io_start() accepts, every byte goes through io_write_all and `fd` may be -1.
+// Writes `snapshot` to `output` (made before the capture, so a destination that cannot work
+// never pauses the target). An output takes one dump. With callbacks whose io_start() accepts,
+// every byte goes through io_write_all instead and the output is left untouched. Throws Error
+// naming the cause (no_space, io_error, permission_denied, already_exists, invalid_argument,
+// cancelled, memory_unreadable, process_exited); on failure a file output never appears, and a
+// stream has been cut short (what its reader then holds: docs/minidump.md, "Output").
+DumpResult write_minidump(const Snapshot& snapshot, DumpOutput& output, const DumpOptions& options = {});
+// The same to DumpOutput::to_path(path, output_options): a new path, or an existing regular
+// file only with output_options.replace_existing; a FIFO, socket or character device as a
+// stream; a symbolic link followed.
+DumpResult write_minidump(const Snapshot& snapshot, const std::string& path, const DumpOptions& options = {},
+                          const OutputOptions& output_options = {});
+// The same to DumpOutput::to_fd(fd): a regular file from its current offset (RVAs count from
+// there; the signature is written last; on failure the file is truncated back to where the dump
+// began), a pipe, socket or character device as a stream. With callbacks whose io_start()
+// accepts, `fd` may be -1.
 DumpResult write_minidump(const Snapshot& snapshot, int fd, const DumpOptions& options = {});
 
 // Throws Error(not_supported) naming the MINIDUMP_TYPE bits this version cannot write yet.

@@ -19,6 +19,7 @@ const char* to_string(Errc code) noexcept {
     case Errc::cancelled: return "cancelled";
     case Errc::corrupt_input: return "corrupt input";
     case Errc::not_captured: return "not captured";
+    case Errc::already_exists: return "file exists";
     case Errc::internal: return "internal error";
   }
   return "unknown error";

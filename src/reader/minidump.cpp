@@ -112,6 +112,7 @@ std::shared_ptr<const detail::Parsed> parse(std::shared_ptr<const void> storage,
   p->file = file;
   detail::Problems problems;
   read_directory(*p, problems);
+  if (auto truncated = truncation_problem(*p)) problems.add(std::move(*truncated));
   const detail::Context ctx{p->file, p->valid_streams, &problems};
   p->system_info = detail::parse_system_info(ctx);
   p->misc_info = detail::parse_misc_info(ctx);

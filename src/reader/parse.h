@@ -125,4 +125,7 @@ struct Parsed {
   std::optional<DsoDebugView> dso_debug;
 };
 
+// "truncated: ..." when the file ends before what its directory and memory lists describe.
+std::optional<std::string> truncation_problem(const Parsed& p);
+
 }  // namespace snapdump::reader::detail

@@ -30,6 +30,7 @@ DWORD win32_error(Errc code, Operation op) {
     case Errc::cancelled: return ERROR_CANCELLED;
     case Errc::corrupt_input: return ERROR_FILE_CORRUPT;
     case Errc::not_captured: return ERROR_NOT_FOUND;
+    case Errc::already_exists: return ERROR_FILE_EXISTS;
     case Errc::internal: return ERROR_INTERNAL_ERROR;
   }
   return ERROR_INTERNAL_ERROR;

@@ -1,11 +1,12 @@
-// The full-memory pass: the Memory64List's descriptor table is reserved in the image (it must
-// lie below 4 GiB, where 32-bit RVAs reach), the bytes are streamed after the image, and the
-// table is filled in once it is known which bytes could be read.
+// The full-memory pass. Its plan is complete before the first byte is written: every region
+// asked of IncludeVmRegionCallback twice (the second answer may only narrow the first) and cut to
+// the pages that exist. The descriptor table lies in the image (below 4 GiB, where 32-bit RVAs
+// reach) and the bytes follow the image. A seekable sink gets the table filled in afterwards,
+// with each piece cut where its memory turned out unreadable; a stream gets the table as
+// planned, before the bytes, and zeros where memory turned out unreadable.
 #pragma once
 
 #include <cstdint>
-#include <optional>
-#include <utility>
 #include <vector>
 
 #include "writer/sink.h"
@@ -16,21 +17,22 @@ namespace snapdump::writer {
 struct Memory64Plan {
   uint32_t rva = 0;
   uint32_t slots = 0;  // descriptors the reserved table can hold
-  struct Entry {
-    uint64_t start = 0, end = 0;  // as IncludeVmRegionCallback's first answer left it
-    VmRegionInfo info;
-    // Anonymous private memory: the runs whose pages exist (present or swapped); only those are
-    // written. Unset: the whole region.
-    std::optional<std::vector<std::pair<uint64_t, uint64_t>>> populated;
+  // What is to be written, in address order; a cancel check follows each region's last piece.
+  struct Piece {
+    uint64_t start = 0, end = 0;
+    bool ends_region = false;
   };
-  std::vector<Entry> regions;
-  bool ask = true;  // IncludeVmRegionCallback still wants to be called
+  std::vector<Piece> pieces;
+  bool forward_only = false;
+  uint64_t base_rva = 0;  // forward only: where the bytes begin, written in the table up front
 };
 
-// First pass: the regions to write (IncludeVmRegionCallback, first call per region).
-Memory64Plan reserve_memory64(WriteContext& ctx);
-// Second pass: streams the bytes (IncludeVmRegionCallback, second call per region); returns the
-// stream's final size (header plus the descriptors actually written).
-uint32_t stream_memory64(WriteContext& ctx, Sink& sink, Memory64Plan& plan);
+// Plans the pass and reserves the table as the image's last bytes (IncludeVmRegionCallback,
+// both calls per region). `forward_only`: the table is final now, for a stream.
+Memory64Plan plan_memory64(WriteContext& ctx, bool forward_only);
+// Streams the bytes after the image; returns the stream's final size (header plus the
+// descriptors actually written; for a stream, the planned size). `zero_filled` counts a
+// stream's bytes that could not be read.
+uint32_t stream_memory64(WriteContext& ctx, Sink& sink, const Memory64Plan& plan, uint64_t& zero_filled);
 
 }  // namespace snapdump::writer

@@ -4,7 +4,11 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <cstring>
+#include <optional>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "writer/memory64.h"
 #include "writer/memory_selection.h"
@@ -123,14 +127,14 @@ void write_memory_info_list(WriteContext& ctx) {
 namespace {
 
 // IncludeVmRegionCallback: narrows [start, end) to the answer, a page-aligned subset. Returns
-// false to leave the region out (size 0).
-bool ask_vm_region(WriteContext& ctx, Memory64Plan& plan, const VmRegionInfo& base, uint64_t& start, uint64_t& end) {
-  if (!plan.ask) return true;
+// false to leave the region out (size 0). `ask` goes false once the callback wants no more calls.
+bool ask_vm_region(WriteContext& ctx, bool& ask, const VmRegionInfo& base, uint64_t& start, uint64_t& end) {
+  if (!ask) return true;
   VmRegionInfo answer = base;
   answer.base = start;
   answer.size = end - start;
   if (!ctx.steering->include_vm_region(answer)) {
-    plan.ask = false;  // no more calls; this region and the rest are written whole
+    ask = false;  // no more calls; this region and the rest are written whole
     return true;
   }
   uint64_t lo = std::clamp(answer.base & ~(kPage - 1), start, end);
@@ -141,10 +145,21 @@ bool ask_vm_region(WriteContext& ctx, Memory64Plan& plan, const VmRegionInfo& ba
   return start < end;
 }
 
+struct Memory64Region {
+  uint64_t start = 0, end = 0;  // as IncludeVmRegionCallback's first answer left it
+  VmRegionInfo info;
+  // Anonymous private memory: the runs whose pages exist (present or swapped); only those are
+  // written. Unset: the whole region.
+  std::optional<std::vector<std::pair<uint64_t, uint64_t>>> populated;
+};
+
 }  // namespace
 
-Memory64Plan reserve_memory64(WriteContext& ctx) {
+Memory64Plan plan_memory64(WriteContext& ctx, bool forward_only) {
   Memory64Plan plan;
+  plan.forward_only = forward_only;
+  std::vector<Memory64Region> regions;
+  bool ask = true;
   const auto& map = ctx.snapshot.memory_map();
   for (size_t i = 0; i < map.size(); ++i) {
     const VmRegionInfo& info = ctx.plan.regions[i];
@@ -153,31 +168,59 @@ Memory64Plan reserve_memory64(WriteContext& ctx) {
       continue;
     }
     uint64_t start = info.base, end = info.base + info.size;
-    if (!ask_vm_region(ctx, plan, info, start, end)) continue;
-    Memory64Plan::Entry entry{start, end, info, std::nullopt};
+    if (!ask_vm_region(ctx, ask, info, start, end)) continue;
+    Memory64Region region{start, end, info, std::nullopt};
     // Untouched anonymous pages are reserved, not committed, in Windows' words: a full dump has
     // none of them (a thread's 8 MiB stack is mostly such pages, an ASan shadow terabytes).
     // Regions copied during the pause have their bytes in the snapshot, whatever the clone has.
     const Region& r = map[i];
-    if (r.inode == 0 && !r.shared && r.copy != RegionCopy::copied_in_pause) entry.populated = ctx.snapshot.populated(start, end);
-    plan.regions.push_back(std::move(entry));
+    if (r.inode == 0 && !r.shared && r.copy != RegionCopy::copied_in_pause) region.populated = ctx.snapshot.populated(start, end);
+    regions.push_back(std::move(region));
   }
-  // MiniDumpScanInaccessiblePartialPages may split a region at each unreadable page: room for
-  // that many more descriptors (beyond it, the rest of such a region is left out).
+  // The second call per region, for every region before any is written: a stream's table
+  // must be final before its first byte.
+  ask = true;
+  for (const Memory64Region& e : regions) {
+    uint64_t start = e.start, end = e.end;
+    if (!ask_vm_region(ctx, ask, e.info, start, end)) continue;
+    size_t first = plan.pieces.size();
+    if (!e.populated) {
+      plan.pieces.push_back({start, end, false});
+    } else {
+      for (const auto& [lo, hi] : *e.populated) {
+        if (std::max(lo, start) < std::min(hi, end)) plan.pieces.push_back({std::max(lo, start), std::min(hi, end), false});
+      }
+    }
+    if (plan.pieces.size() > first) plan.pieces.back().ends_region = true;
+  }
+  // MiniDumpScanInaccessiblePartialPages may split a piece at each unreadable page: room for
+  // that many more descriptors in a file (beyond it, the rest of such a piece is left out).
   bool scan = ctx.options.type & dump::kScanInaccessiblePartialPages;
-  size_t pieces = 0;
-  for (const Memory64Plan::Entry& e : plan.regions) pieces += e.populated ? e.populated->size() : 1;
-  plan.slots = static_cast<uint32_t>(pieces + (scan ? 4096 : 0));
+  plan.slots = static_cast<uint32_t>(plan.pieces.size() + (scan && !forward_only ? 4096 : 0));
   size_t size = sizeof(format::Memory64ListHeader) + plan.slots * sizeof(format::MemoryDescriptor64);
   plan.rva = ctx.builder.reserve(size, 8);
   ctx.builder.add_stream(format::StreamType::Memory64List, plan.rva, static_cast<uint32_t>(size));
+  if (forward_only) {
+    plan.base_rva = ctx.builder.size();
+    ctx.builder.patch(plan.rva, format::Memory64ListHeader{plan.pieces.size(), plan.base_rva});
+    uint32_t at = plan.rva + sizeof(format::Memory64ListHeader);
+    for (const Memory64Plan::Piece& p : plan.pieces) {
+      ctx.builder.patch(at, format::MemoryDescriptor64{p.start, p.end - p.start});
+      at += sizeof(format::MemoryDescriptor64);
+    }
+  }
   return plan;
 }
 
-uint32_t stream_memory64(WriteContext& ctx, Sink& sink, Memory64Plan& plan) {
-  // Descriptors list the data contiguously in order. A region that turns out partly unreadable
-  // is cut at the first unreadable byte (or, scanning partial pages, resumes after it).
+uint32_t stream_memory64(WriteContext& ctx, Sink& sink, const Memory64Plan& plan, uint64_t& zero_filled) {
+  // Descriptors list the data contiguously in order. In a file, a piece that turns out partly
+  // unreadable is cut at the first unreadable byte (or, scanning partial pages, resumes after
+  // it); in a stream, whose table is already written, those bytes are zeros.
   std::vector<format::MemoryDescriptor64> descriptors;
+  bool forward = plan.forward_only;
+  if (forward && sink.size() != plan.base_rva) {
+    throw Error(Errc::internal, fmt::format("Memory64List data planned at {:#x}, stream at {:#x}", plan.base_rva, sink.size()));
+  }
   sink.align_for_bulk();
   BulkBuffer chunk = sink.bulk_buffer();
   bool scan = ctx.options.type & dump::kScanInaccessiblePartialPages;
@@ -185,48 +228,58 @@ uint32_t stream_memory64(WriteContext& ctx, Sink& sink, Memory64Plan& plan) {
   RangeSet stacks = filter ? stack_ranges(ctx) : RangeSet();
   uint64_t base = sink.size();
   uint64_t since_cancel = 0;
-  plan.ask = true;  // the second call per region
-  // One piece of a region: read and appended chunk by chunk; a region that turns out partly
-  // unreadable is cut at the first unreadable byte (or, scanning partial pages, resumes after it).
+  auto room = [&] { return forward || descriptors.size() < plan.slots; };
+  // A stream cannot take back what it sent: before its last bytes it checks that the memory it
+  // read is still the captured point in time (a held target alive and held, the clone alive), so
+  // that a broken one ends short and reads as truncated instead of whole.
+  const uint64_t last_end = plan.pieces.empty() ? 0 : plan.pieces.back().end;
+  auto before_last = [&](uint64_t upto) {
+    if (forward && upto >= last_end) ctx.snapshot.check_intact();
+  };
+  // Zeros for [at, to) of a stream.
+  auto fill = [&](uint64_t at, uint64_t to) {
+    zero_filled += to - at;
+    while (at < to) {
+      size_t n = static_cast<size_t>(std::min<uint64_t>(chunk.size(), to - at));
+      std::memset(chunk.data(), 0, n);
+      before_last(at + n);
+      chunk = sink.append_bulk(std::move(chunk), n);
+      at += n;
+    }
+  };
   auto write_piece = [&](uint64_t start, uint64_t end) {
     uint64_t at = start, run = start;
-    while (at < end && descriptors.size() < plan.slots) {
+    while (at < end && room()) {
       size_t want = static_cast<size_t>(std::min<uint64_t>(chunk.size(), end - at));
       size_t got = ctx.reader.read(at, std::span<uint8_t>(chunk.data(), want), ReadPurpose::dump);
       if (filter) filter_stacks(ctx, stacks, at, std::span<uint8_t>(chunk.data(), got));
-      if (got > 0) chunk = sink.append_bulk(std::move(chunk), got);
+      if (got > 0) {
+        before_last(at + got);
+        chunk = sink.append_bulk(std::move(chunk), got);
+      }
       at += got;
+      ctx.memory_bytes += got;
       since_cancel += got;
       if (since_cancel >= (64u << 20)) {
         ctx.steering.check_cancel("writing full memory");
         since_cancel = 0;
       }
       if (got == want) continue;
-      if (at > run) descriptors.push_back({run, at - run});
-      ctx.memory_bytes += at - run;
-      if (!scan) {
-        run = at = end;
-        break;
+      uint64_t resume = scan ? std::min(end, (at + kPage) & ~(kPage - 1)) : end;
+      if (forward) {
+        fill(at, resume);
+      } else if (at > run) {
+        descriptors.push_back({run, at - run});
       }
-      run = at = std::min(end, (at + kPage) & ~(kPage - 1));
+      run = at = resume;
     }
-    if (at > run && descriptors.size() < plan.slots) {
-      descriptors.push_back({run, at - run});
-      ctx.memory_bytes += at - run;
-    }
+    if (!forward && at > run && room()) descriptors.push_back({run, at - run});
   };
-  for (Memory64Plan::Entry& e : plan.regions) {
-    uint64_t start = e.start, end = e.end;
-    if (!ask_vm_region(ctx, plan, e.info, start, end)) continue;
-    if (!e.populated) {
-      write_piece(start, end);
-    } else {
-      for (const auto& [lo, hi] : *e.populated) {
-        if (std::max(lo, start) < std::min(hi, end)) write_piece(std::max(lo, start), std::min(hi, end));
-      }
-    }
-    ctx.steering.check_cancel("writing full memory");
+  for (const Memory64Plan::Piece& p : plan.pieces) {
+    write_piece(p.start, p.end);
+    if (p.ends_region) ctx.steering.check_cancel("writing full memory");
   }
+  if (forward) return static_cast<uint32_t>(sizeof(format::Memory64ListHeader) + plan.pieces.size() * sizeof(format::MemoryDescriptor64));
   format::Memory64ListHeader h{descriptors.size(), base};
   sink.write_at(plan.rva, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(&h), sizeof h));
   sink.write_at(plan.rva + sizeof h, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(descriptors.data()),

@@ -1,7 +1,8 @@
 // write_minidump: the order of a dump. The plan is made first (every steering callback up to
 // the memory selection), metadata streams are built in memory, the MemoryList holds the planned
 // ranges (so readers that skip Memory64List still unwind), the full-memory bytes are streamed
-// last, and the signature is written when everything else is written.
+// last. Into a file the signature is written when everything else is; a stream gets the
+// finished image, signature included, and then the memory, each byte once and in order.
 #include <ctime>
 #include <functional>
 #include <memory>
@@ -9,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "writer/memory64.h"
+#include "writer/output.h"
 #include "writer/sink.h"
 #include "writer/streams.h"
 
@@ -69,9 +71,15 @@ void check_snapshot(const Snapshot& snapshot, const DumpOptions& options) {
   writer::check_user_streams(options.user_streams);
 }
 
-// The image is built with the signature zeroed; it is written last, once every other byte is.
+// How the dump's bytes will leave: whether the sink is a stream is known before the layout is
+// made, the sink itself is opened once the streams are built.
+struct SinkChoice {
+  bool forward_only = false;
+  std::function<std::unique_ptr<writer::Sink>()> open;
+};
+
 DumpResult write_dump(const Snapshot& snapshot, const DumpOptions& options, writer::Steering& steering,
-                 const std::function<std::unique_ptr<writer::Sink>()>& open_sink) {
+                      const SinkChoice& choice) {
   writer::DumpPlan plan = writer::plan_dump(snapshot, options, steering);
   writer::MemoryReader reader(snapshot, options, steering, plan.vm_callbacks);
   writer::DumpBuilder builder(24 + static_cast<uint32_t>(options.user_streams.size()), options.type,
@@ -95,28 +103,56 @@ DumpResult write_dump(const Snapshot& snapshot, const DumpOptions& options, writ
   steering.check_cancel("building the streams");
   writer::Memory64Plan memory64;
   bool full = options.type & dump::kWithFullMemory;
-  if (full) memory64 = writer::reserve_memory64(ctx);
-
-  std::unique_ptr<writer::Sink> sink = open_sink();
-  sink->append(builder.bytes());
-  if (full) {
-    uint32_t size = writer::stream_memory64(ctx, *sink, memory64);
-    builder.set_stream_size(format::StreamType::Memory64List, size);
-    uint32_t dir = sizeof(format::Header);
-    sink->write_at(dir, std::span<const uint8_t>(builder.bytes().data() + dir,
-                                                 builder.stream_count() * sizeof(format::Directory)));
-  }
-  steering.check_cancel("finishing the file");
-  // A held target that exited or was let go, or a clone killed from outside, turned the memory
-  // reads into something other than the captured point in time: such a dump must not look whole.
-  snapshot.check_intact();
-  // Only now does the output become a minidump.
+  // The Memory64List's table is the image's last part: its bytes follow the image.
+  if (full) memory64 = writer::plan_memory64(ctx, choice.forward_only);
   uint32_t signature = format::kSignature;
-  sink->write_at(0, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(&signature), 4));
+  auto signature_bytes = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(&signature), 4);
+  // A stream cannot be patched: its image goes out finished.
+  if (choice.forward_only) builder.patch(0, signature);
+
+  std::unique_ptr<writer::Sink> sink = choice.open();
+  sink->append(builder.bytes());
+  uint64_t zero_filled = 0;
+  if (full) {
+    uint32_t size = writer::stream_memory64(ctx, *sink, memory64, zero_filled);
+    if (!choice.forward_only) {
+      builder.set_stream_size(format::StreamType::Memory64List, size);
+      uint32_t dir = sizeof(format::Header);
+      sink->write_at(dir, std::span<const uint8_t>(builder.bytes().data() + dir,
+                                                   builder.stream_count() * sizeof(format::Directory)));
+    }
+  }
+  if (!choice.forward_only) {
+    steering.check_cancel("finishing the file");
+    // A held target that exited or was let go, or a clone killed from outside, turned the memory
+    // reads into something other than the captured point in time: such a dump must not look
+    // whole. (A stream checks before its last bytes: stream_memory64.)
+    snapshot.check_intact();
+    // Only now does the output become a minidump.
+    sink->write_at(0, signature_bytes);
+  }
   uint64_t bytes = sink->size();
   sink->commit();
   steering->write_kernel_minidump();
-  return {bytes, builder.stream_count(), ctx.memory_bytes, sink->direct_bytes()};
+  return {bytes, builder.stream_count(), ctx.memory_bytes, sink->direct_bytes(), zero_filled};
+}
+
+SinkChoice callback_sink(writer::Steering& steering) {
+  return {false, [&steering]() -> std::unique_ptr<writer::Sink> { return std::make_unique<writer::CallbackSink>(*steering); }};
+}
+
+// The output's sink; a failed dump discards the output's file at once.
+DumpResult write_to(const Snapshot& snapshot, const DumpOptions& options, writer::Steering& steering,
+                    DumpOutput& output) {
+  DumpOutput::Impl& impl = output.impl();
+  if (impl.used) throw Error(Errc::invalid_argument, fmt::format("{} has already taken a dump", impl.name));
+  try {
+    return write_dump(snapshot, options, steering, {output.is_stream(), [&impl] { return impl.open_sink(); }});
+  } catch (...) {
+    impl.used = true;
+    impl.discard();
+    throw;
+  }
 }
 
 // A read of the target that failed because the target died is told as that: in hold mode the
@@ -140,29 +176,28 @@ DumpResult explained(const Snapshot& snapshot, const std::function<DumpResult()>
 
 }  // namespace
 
-DumpResult write_minidump(const Snapshot& snapshot, const std::string& path, const DumpOptions& options) {
+DumpResult write_minidump(const Snapshot& snapshot, DumpOutput& output, const DumpOptions& options) {
   check_snapshot(snapshot, options);
   writer::Steering steering(options.callbacks);
-  bool io = steering->io_start();
-  return explained(snapshot, [&] {
-    return write_dump(snapshot, options, steering, [&]() -> std::unique_ptr<writer::Sink> {
-      if (io) return std::make_unique<writer::CallbackSink>(*steering);
-      return std::make_unique<writer::FileSink>(path);
-    });
-  });
+  if (steering->io_start()) return explained(snapshot, [&] { return write_dump(snapshot, options, steering, callback_sink(steering)); });
+  return explained(snapshot, [&] { return write_to(snapshot, options, steering, output); });
+}
+
+DumpResult write_minidump(const Snapshot& snapshot, const std::string& path, const DumpOptions& options,
+                          const OutputOptions& output_options) {
+  check_snapshot(snapshot, options);
+  writer::Steering steering(options.callbacks);
+  if (steering->io_start()) return explained(snapshot, [&] { return write_dump(snapshot, options, steering, callback_sink(steering)); });
+  DumpOutput output = DumpOutput::to_path(path, output_options);
+  return explained(snapshot, [&] { return write_to(snapshot, options, steering, output); });
 }
 
 DumpResult write_minidump(const Snapshot& snapshot, int fd, const DumpOptions& options) {
   check_snapshot(snapshot, options);
   writer::Steering steering(options.callbacks);
-  bool io = steering->io_start();
-  if (!io && fd < 0) throw Error(Errc::invalid_argument, fmt::format("fd {} is not an open file", fd));
-  return explained(snapshot, [&] {
-    return write_dump(snapshot, options, steering, [&]() -> std::unique_ptr<writer::Sink> {
-      if (io) return std::make_unique<writer::CallbackSink>(*steering);
-      return std::make_unique<writer::FdSink>(fd);
-    });
-  });
+  if (steering->io_start()) return explained(snapshot, [&] { return write_dump(snapshot, options, steering, callback_sink(steering)); });
+  DumpOutput output = DumpOutput::to_fd(fd);
+  return explained(snapshot, [&] { return write_to(snapshot, options, steering, output); });
 }
 
 }  // namespace snapdump

@@ -12,16 +12,11 @@
 
 #include "snapdump/dump_callbacks.h"
 #include "snapdump/error.h"
+#include "writer/file_error.h"
+#include "writer/output.h"
 
 namespace snapdump::writer {
 namespace {
-
-[[noreturn]] void fail(const std::string& what, int err) {
-  Errc code = errc_from_errno(err);
-  // ESRCH and friends mean nothing for a file: report them as I/O errors.
-  if (code == Errc::no_such_process || code == Errc::process_exited) code = Errc::io_error;
-  throw Error(code, fmt::format("{}: {}", what, std::strerror(err)), err);
-}
 
 void pwrite_all(int fd, uint64_t offset, std::span<const uint8_t> bytes, const std::string& name) {
   size_t done = 0;
@@ -29,31 +24,12 @@ void pwrite_all(int fd, uint64_t offset, std::span<const uint8_t> bytes, const s
     ssize_t n = pwrite(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(offset + done));
     if (n < 0) {
       if (errno == EINTR) continue;
-      fail(fmt::format("cannot write {}", name), errno);
+      throw_file_error(fmt::format("cannot write {}", name), errno);
     }
     // A file that takes no byte and reports no error would loop here forever.
-    if (n == 0) fail(fmt::format("cannot write {}: it took none of {} bytes", name, bytes.size() - done), EIO);
+    if (n == 0) throw_file_error(fmt::format("cannot write {}: it took none of {} bytes", name, bytes.size() - done), EIO);
     done += static_cast<size_t>(n);
   }
-}
-
-// The file at `path` (open as `fd`) opened again for direct I/O, or -1 where its file system
-// takes no direct writes aligned to a page (some FUSE and network file systems, tmpfs on older
-// kernels, a device with larger blocks). Where statx cannot say, a direct write that fails with
-// EINVAL makes the sink go on through the page cache.
-int open_direct(const std::string& path, int fd) {
-#ifdef STATX_DIOALIGN
-  struct statx sx {};
-  if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) == 0 && (sx.stx_mask & STATX_DIOALIGN)) {
-    if (sx.stx_dio_offset_align == 0 || sx.stx_dio_offset_align > BulkBuffer::kAlignment ||
-        sx.stx_dio_mem_align > BulkBuffer::kAlignment) {
-      return -1;
-    }
-  }
-#else
-  (void)fd;
-#endif
-  return open(path.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC);
 }
 
 }  // namespace
@@ -99,7 +75,7 @@ void Sink::write_bulk(uint64_t offset, std::span<const uint8_t> bytes) {
         direct_fd_ = -1;
         break;
       }
-      if (n < 0) fail(fmt::format("cannot write {}", direct_name_), errno);
+      if (n < 0) throw_file_error(fmt::format("cannot write {}", direct_name_), errno);
       break;  // wrote nothing and said nothing: the page cache path reports what is wrong
     }
     if (done == bytes.size()) return;
@@ -120,49 +96,29 @@ BulkBuffer Sink::append_bulk(BulkBuffer buffer, size_t size) {
   return bulk_->buffer();
 }
 
-FileSink::FileSink(const std::string& path)
-    : path_(path), temp_path_(fmt::format("{}.snapdump-partial-{}", path, getpid())) {
-  fd_ = open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd_ < 0) fail(fmt::format("cannot create {}", temp_path_), errno);
+FileSink::FileSink(PendingFile& file) : file_(file) {
   // Dump offset 0 is file offset 0, so aligned dump offsets are aligned file offsets.
-  write_bulk_in_background(open_direct(temp_path_, fd_), temp_path_);
+  write_bulk_in_background(file_.open_direct(), file_.subject());
 }
 
-FileSink::~FileSink() {
-  stop_background();
-  if (fd_ >= 0) close(fd_);
-  if (!committed_) unlink(temp_path_.c_str());
-}
+FileSink::~FileSink() { stop_background(); }
 
-void FileSink::do_write(uint64_t offset, std::span<const uint8_t> bytes) { pwrite_all(fd_, offset, bytes, temp_path_); }
+void FileSink::do_write(uint64_t offset, std::span<const uint8_t> bytes) {
+  pwrite_all(file_.fd(), offset, bytes, file_.subject());
+}
 
 void FileSink::commit() {
   drain();
-  if (fsync(fd_) != 0) fail(fmt::format("cannot sync {}", temp_path_), errno);
-  int fd = fd_;
-  fd_ = -1;
-  if (close(fd) != 0) fail(fmt::format("cannot close {}", temp_path_), errno);
-  if (rename(temp_path_.c_str(), path_.c_str()) != 0) fail(fmt::format("cannot rename {} into place", path_), errno);
-  committed_ = true;
+  stop_background();  // the O_DIRECT descriptor is closed before the file gets its name
+  file_.commit();
 }
 
-FdSink::FdSink(int fd) : fd_(fd) {
+FdSink::FdSink(int fd, std::string name) : fd_(fd), name_(std::move(name)) {
+  // DumpOutput::to_fd has refused what cannot take a dump in place; these are its facts again.
   struct stat st {};
-  if (fstat(fd, &st) != 0) fail(fmt::format("fd {} cannot take a dump", fd), errno);
+  if (fstat(fd, &st) != 0) throw_file_error(fmt::format("{} cannot take a dump", name_), errno);
   off_t at = lseek(fd, 0, SEEK_CUR);
-  if (at < 0) {
-    throw Error(Errc::invalid_argument,
-                fmt::format("fd {} is not seekable (a pipe or socket): a minidump's signature is written last, "
-                            "at its start; stream it through the Io callbacks instead",
-                            fd));
-  }
-  int flags = fcntl(fd, F_GETFL);
-  if (flags >= 0 && (flags & O_APPEND)) {
-    throw Error(Errc::invalid_argument,
-                fmt::format("fd {} is open with O_APPEND: Linux would append every write, and a minidump's "
-                            "header and directory are written in place; open it without O_APPEND",
-                            fd));
-  }
+  if (at < 0) throw_file_error(fmt::format("{} cannot take a dump in place", name_), errno);
   base_ = static_cast<uint64_t>(at);
   regular_ = S_ISREG(st.st_mode);
   write_bulk_in_background();
@@ -177,12 +133,12 @@ FdSink::~FdSink() {
 }
 
 void FdSink::do_write(uint64_t offset, std::span<const uint8_t> bytes) {
-  pwrite_all(fd_, base_ + offset, bytes, fmt::format("fd {}", fd_));
+  pwrite_all(fd_, base_ + offset, bytes, name_);
 }
 
 void FdSink::commit() {
   drain();
-  if (regular_ && fsync(fd_) != 0) fail(fmt::format("cannot sync fd {}", fd_), errno);
+  if (regular_ && fsync(fd_) != 0) throw_file_error(fmt::format("cannot write {} to stable storage", name_), errno);
   // Leave the offset after the dump, as a write() of it would have.
   lseek(fd_, static_cast<off_t>(base_ + size()), SEEK_SET);
   committed_ = true;

@@ -1,7 +1,8 @@
-// Where a dump's bytes go. Every sink keeps a dump whole or absent: the writer writes the header
-// with its signature zeroed first and the signature last, and a sink destroyed before commit()
-// undoes what it can (a path's temporary file is removed, a caller's regular file is truncated
-// back to where the dump began).
+// Where a dump's bytes go. A seekable sink keeps a dump whole or absent: the writer writes the
+// header with its signature zeroed first and the signature last, and a sink destroyed before
+// commit() undoes what it can (a path's file never appears, a caller's regular file is truncated
+// back to where the dump began). A stream cannot be taken back: the writer plans its layout
+// first and writes each byte once, in order (docs/minidump.md says what a cut stream holds).
 #pragma once
 
 #include <cstdint>
@@ -17,6 +18,8 @@ class DumpCallbacks;
 }
 
 namespace snapdump::writer {
+
+class PendingFile;
 
 class Sink {
  public:
@@ -51,6 +54,8 @@ class Sink {
 
   // Makes the dump durable and visible. Throws on failure; the dump is then not whole.
   virtual void commit() = 0;
+  // A stream: write_at only ever continues where the last write ended.
+  virtual bool forward_only() const { return false; }
 
  protected:
   virtual void do_write(uint64_t offset, std::span<const uint8_t> bytes) = 0;
@@ -75,14 +80,14 @@ class Sink {
   uint64_t direct_bytes_ = 0;
 };
 
-// A path: a temporary file beside it, synced and renamed into place by commit(). A full dump's
-// memory goes to it with direct I/O where the file system allows: gigabytes of dump then
-// neither evict the page cache of the machine being debugged (the target's files included)
-// nor pile up as dirty pages that throttle every writer on it, and their speed is the
-// device's, not that of allocating fresh page cache (bench/dump_bench measures both).
+// A path's dump: written to its PendingFile (src/writer/output.h), put in place by commit(). A
+// full dump's memory goes to it with direct I/O where the file system allows: gigabytes of dump
+// then neither evict the page cache of the machine being debugged (the target's files included)
+// nor pile up as dirty pages that throttle every writer on it, and their speed is the device's,
+// not that of allocating fresh page cache (bench/dump_bench measures both).
 class FileSink final : public Sink {
  public:
-  explicit FileSink(const std::string& path);
+  explicit FileSink(PendingFile& file);
   ~FileSink() override;
   FileSink(const FileSink&) = delete;
   FileSink& operator=(const FileSink&) = delete;
@@ -90,21 +95,41 @@ class FileSink final : public Sink {
 
  private:
   void do_write(uint64_t offset, std::span<const uint8_t> bytes) override;
-  std::string path_, temp_path_;
-  int fd_ = -1;
-  bool committed_ = false;
+  PendingFile& file_;
 };
 
-// A caller's open file, from its current offset. It must be seekable: the signature is written
-// last, at the start. A regular file is truncated back to the starting offset if the dump fails.
-// (A pipe or socket cannot take a dump whose start is written last: use the Io callbacks.)
-// Written through the page cache only: direct I/O would need a second descriptor of the
+// A stream (pipe, FIFO, socket, character device): each byte written once, in order, on the
+// bulk writer's thread while the next chunk is read. A reader that went away is an error naming
+// the stream (EPIPE). A socket never raises SIGPIPE (MSG_NOSIGNAL); a pipe's write raises it as
+// any write(2) does, and Linux sends it to the whole process: a program that wants the error
+// instead of dying ignores SIGPIPE, as the snapdump command does.
+class StreamSink final : public Sink {
+ public:
+  StreamSink(int fd, std::string name);
+  ~StreamSink() override;
+  StreamSink(const StreamSink&) = delete;
+  StreamSink& operator=(const StreamSink&) = delete;
+  bool forward_only() const override { return true; }
+  void commit() override;
+
+ private:
+  void do_write(uint64_t offset, std::span<const uint8_t> bytes) override;
+  int fd_;
+  std::string name_;
+  bool socket_ = false;
+  uint64_t position_ = 0;  // moved only by do_write, which runs one call at a time
+};
+
+// A caller's seekable file, from its current offset: the signature is written last, at the
+// start, and a regular file is truncated back to the starting offset if the dump fails. (A pipe,
+// socket or character device gets a StreamSink instead; DumpOutput::to_fd decides.) Written through the page cache only: direct I/O would need a second descriptor of the
 // caller's file, and closing it would drop the caller's POSIX record locks on the file. A
 // descriptor open with O_APPEND is refused: Linux appends what pwrite writes, wherever it is
 // told to write.
 class FdSink final : public Sink {
  public:
-  explicit FdSink(int fd);
+  // `name` names the file in errors ("standard output", "fd 5").
+  FdSink(int fd, std::string name);
   ~FdSink() override;
   FdSink(const FdSink&) = delete;
   FdSink& operator=(const FdSink&) = delete;
@@ -113,6 +138,7 @@ class FdSink final : public Sink {
  private:
   void do_write(uint64_t offset, std::span<const uint8_t> bytes) override;
   int fd_;
+  std::string name_;
   uint64_t base_ = 0;
   bool regular_ = false, committed_ = false;
 };

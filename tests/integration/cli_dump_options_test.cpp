@@ -58,7 +58,7 @@ TEST(CliDump, SignalOptionsWriteTheExceptionStream) {
   EXPECT_NE(text.out.find("Exception: SIGABRT"), std::string::npos) << text.out;
 
   // Without --exception-thread the main thread took it; a number works as well as a name.
-  auto main_thread = cli({"dump", std::to_string(target->pid()), "-o", path, "--signal", "11"});
+  auto main_thread = cli({"dump", std::to_string(target->pid()), "-o", path, "--signal", "11", "--force"});
   ASSERT_EQ(main_thread.exit_code, 0) << main_thread.err;
   j = nlohmann::json::parse(cli({"inspect", path, "--json"}).out);
   EXPECT_EQ(j["exceptions"][0]["tid"].get<pid_t>(), target->pid());
@@ -156,12 +156,12 @@ TEST(CliDump, ProgressBarOnATerminalOnly) {
   EXPECT_NE(terminal.find("\r\033[K"), std::string::npos) << "the bar is erased before the result";
   EXPECT_NE(terminal.find(path), std::string::npos) << terminal;
 
-  std::string quiet = run_on_terminal({"dump", std::to_string(target->pid()), "--full", "--no-progress", "-o", path});
+  std::string quiet = run_on_terminal({"dump", std::to_string(target->pid()), "--full", "--force", "--no-progress", "-o", path});
   EXPECT_EQ(quiet.find("%"), std::string::npos) << quiet;
 
   // Not a terminal: the result line only, nothing on stderr.
   setenv("SNAPDUMP_PROGRESS_AFTER_MS", "0", 1);
-  auto piped = cli({"dump", std::to_string(target->pid()), "--full", "-o", path});
+  auto piped = cli({"dump", std::to_string(target->pid()), "--full", "--force", "-o", path});
   unsetenv("SNAPDUMP_PROGRESS_AFTER_MS");
   EXPECT_EQ(piped.exit_code, 0) << piped.err;
   EXPECT_EQ(piped.err, "");

@@ -13,7 +13,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
-#include <regex>
+#include <cctype>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -36,12 +36,15 @@ std::map<uint64_t, std::string> vm_flags(pid_t pid) {
   std::ifstream smaps("/proc/" + std::to_string(pid) + "/smaps");
   std::map<uint64_t, std::string> out;
   std::string line, head;
-  std::regex range("^([0-9a-f]+)-([0-9a-f]+) (\\S+)");
   uint64_t start = 0;
-  for (std::smatch m; std::getline(smaps, line);) {
-    if (std::regex_search(line, m, range)) {
-      start = std::stoull(m[1], nullptr, 16);
-      head = m[1].str() + "-" + m[2].str() + " " + m[3].str();
+  while (std::getline(smaps, line)) {
+    // A region's first line: "start-end perms offset dev inode path"; field lines start with
+    // a capital letter and a colon-terminated key.
+    size_t dash = line.find('-');
+    if (dash != std::string::npos && dash > 0 && std::isxdigit(static_cast<unsigned char>(line[0])) &&
+        line.find(':') > line.find(' ')) {
+      start = std::stoull(line.substr(0, dash), nullptr, 16);
+      head = line.substr(0, line.find(' ', line.find(' ') + 1));  // "start-end perms"
     } else if (line.rfind("VmFlags:", 0) == 0) {
       out[start] = head + line.substr(8);
     }

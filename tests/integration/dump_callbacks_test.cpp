@@ -370,7 +370,7 @@ TEST(DumpCallbacks, ReadMemoryFailureIgnoresOrFailsAndIgnoreInaccessibleSkipsIt)
 
   ReadFailures cb;
   options.callbacks = &cb;
-  write_minidump(snap, path, options);
+  write_minidump(snap, path, options, {.replace_existing = true});
   ASSERT_EQ(cb.failures.size(), 1u);
   EXPECT_EQ(cb.failures[0].first, start + readable);
   auto d = reader::Minidump::open(path);
@@ -381,12 +381,12 @@ TEST(DumpCallbacks, ReadMemoryFailureIgnoresOrFailsAndIgnoreInaccessibleSkipsIt)
   ReadFailures refusing;
   refusing.answer = false;
   options.callbacks = &refusing;
-  EXPECT_THROW(write_minidump(snap, path, options), Error);
+  EXPECT_THROW(write_minidump(snap, path, options, {.replace_existing = true}), Error);
 
   ReadFailures unasked;
   options.callbacks = &unasked;
   options.type = dump::kWithFullMemory | dump::kIgnoreInaccessibleMemory;
-  write_minidump(snap, path, options);
+  write_minidump(snap, path, options, {.replace_existing = true});
   EXPECT_TRUE(unasked.failures.empty());
   std::filesystem::remove(path);
 }

@@ -43,7 +43,7 @@ class DumpTypeFlags : public ::testing::Test {
     DumpOptions options;
     options.type = type;
     options.callbacks = callbacks;
-    write_minidump(*snap_, path_, options);
+    write_minidump(*snap_, path_, options, {.replace_existing = true});
     auto d = reader::Minidump::open(path_);
     EXPECT_TRUE(d.problems().empty()) << ::testing::PrintToString(d.problems());
     return d;

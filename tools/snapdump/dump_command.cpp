@@ -8,12 +8,14 @@
 #include <algorithm>
 #include <cctype>
 #include <ctime>
+#include <fstream>
 #include <optional>
 #include <stdexcept>
 
 #include <fmt/format.h>
 
 #include "capture_flags.h"
+#include "interrupt.h"
 #include "progress.h"
 #include "snapdump/format/constants.h"
 #include "snapdump/minidump.h"
@@ -63,18 +65,21 @@ constexpr uint32_t kFull = format::dump_type::kWithFullMemory | format::dump_typ
                            format::dump_type::kWithUnloadedModules | format::dump_type::kWithTokenInformation |
                            format::dump_type::kWithAvxXStateContext | format::dump_type::kIgnoreInaccessibleMemory;
 
-// ProcDump's default name: NAME_PID_YYMMDD_HHMMSS.dmp
-std::string default_name(const Snapshot& s) {
+// ProcDump's default name: NAME_PID_YYMMDD_HHMMSS.dmp. Decided before the capture (the output
+// is checked before the target is touched), from the process's comm as the capture reads it.
+std::string default_name(pid_t pid) {
   std::time_t now = std::time(nullptr);
   std::tm tm{};
   localtime_r(&now, &tm);
   char when[32];
   std::strftime(when, sizeof when, "%y%m%d_%H%M%S", &tm);
-  std::string name = s.process().name.empty() ? "process" : std::string(s.process().name);
+  std::string name;
+  std::getline(std::ifstream(fmt::format("/proc/{}/comm", pid)), name);
+  if (name.empty()) name = "process";  // gone: the capture says so, and no file is made
   for (char& c : name) {
     if (c == '/' || c == ' ') c = '_';
   }
-  return fmt::format("{}_{}_{}.dmp", name, s.pid(), when);
+  return fmt::format("{}_{}_{}.dmp", name, pid, when);
 }
 
 }  // namespace
@@ -168,12 +173,35 @@ void add_dump_command(CLI::App& app, DumpArgs& a) {
       "Write a minidump of process PID. The target is paused only while snapdump captures it: "
       "for a small dump while its stacks are copied, for a full-memory dump while a "
       "copy-on-write clone of it is made (unless --no-clone). Prints where the dump went, its "
-      "size, and how long the target was paused. The file is written under a temporary name and "
-      "renamed when complete, so a failed dump leaves nothing behind. A full dump's memory goes "
-      "to the file with direct I/O where the file system allows, so gigabytes of dump neither "
-      "evict the machine's page cache nor flood it with dirty pages.");
+      "size, and how long the target was paused.\n\n"
+      "Where the dump goes (-o) is checked before the target is touched, and every message "
+      "names it as you gave it:\n"
+      "  a new path        created only when the dump is whole: until then the file has no name "
+      "(O_TMPFILE; where the file system lacks it, a temporary name beside it, removed on any "
+      "failure or interruption). A failed or interrupted dump leaves nothing behind.\n"
+      "  an existing file  kept: snapdump fails and says so, unless --force, which replaces it "
+      "atomically once the new dump is whole.\n"
+      "  a symbolic link   followed: these rules apply to what it names.\n"
+      "  a FIFO, a character device (/dev/null), a UNIX socket, or - (standard output)\n"
+      "                    written as a stream, front to back in one pass, e.g. -o - | zstd > "
+      "x.dmp.zst, or -o - | ssh host 'cat > x.dmp'. A stream cut short (snapdump failed or was "
+      "interrupted) is a truncated dump: `snapdump inspect` reports it as truncated, and the "
+      "exit code is not 0. Standard output is refused when it is a terminal.\n"
+      "  anything else     refused (a directory, a block device): snapdump never replaces what "
+      "is not a regular file.\n"
+      "Dumps are created mode 0600 whatever the umask, owned by the user running snapdump: a "
+      "full dump holds the process's secrets.\n\n"
+      "SIGINT, SIGTERM or SIGHUP stop the dump: the target runs on, no file is left, and "
+      "snapdump exits by that signal (exit status 128 + its number). Even SIGKILL leaves no file "
+      "where the file system has O_TMPFILE. A full dump's memory goes to a file with direct I/O "
+      "where the file system allows, so gigabytes of dump neither evict the machine's page cache "
+      "nor flood it with dirty pages. docs/minidump.md (\"Output\") has the details.\n");
   cmd->add_option("PID", a.pid, "process to dump")->required();
-  cmd->add_option("-o,--output", a.output, "dump file (default NAME_PID_YYMMDD_HHMMSS.dmp, as ProcDump names them)");
+  cmd->add_option("-o,--output", a.output,
+                  "where the dump goes: a path (default NAME_PID_YYMMDD_HHMMSS.dmp in the current "
+                  "directory, as ProcDump names them), a FIFO, device or socket, or - for standard "
+                  "output (the summary line then goes to standard error)");
+  cmd->add_flag("--force", a.force, "replace the regular file -o names if it exists (atomically, once the new dump is whole)");
   cmd->add_option("--type", a.types,
                   "MINIDUMP_TYPE names, comma-separated, with or without the MiniDump prefix, e.g. "
                   "WithFullMemory,WithHandleData. docs/minidump.md gives the Linux meaning of each; "
@@ -204,6 +232,71 @@ void add_dump_command(CLI::App& app, DumpArgs& a) {
                 "takes over a second)");
 }
 
+namespace {
+
+// The destination, ready before the capture. An existing file gets the CLI's own advice.
+DumpOutput open_output(const DumpArgs& a) {
+  if (a.output == "-") return DumpOutput::to_fd(STDOUT_FILENO, "standard output");
+  std::string path = a.output.empty() ? default_name(a.pid) : a.output;
+  try {
+    return DumpOutput::to_path(path, OutputOptions{a.force});
+  } catch (const Error& e) {
+    if (e.code() != Errc::already_exists) throw;
+    throw Error(e.code(), fmt::format("{} (--force replaces it, or choose another -o)", e.what()), e.sys_errno());
+  }
+}
+
+// What the message of an interrupted dump says happened to the destination.
+std::string left_behind(const DumpOutput& output) {
+  if (output.is_stream()) return fmt::format("the dump written to {} is incomplete (truncated)", output.name());
+  if (output.kind() == DumpOutput::Kind::replaced_file) return fmt::format("{} was left as it was", output.name());
+  return fmt::format("no dump was written to {}", output.name());
+}
+
+int dump_to(const DumpArgs& a, DumpOptions options, CaptureFlags flags, const CaptureOptions& capture_options,
+            InterruptGuard& guard) {
+  std::string outcome;
+  {
+    DumpOutput output = open_output(a);
+    outcome = left_behind(output);
+    guard.set_output(output.temporary_name(), outcome);
+    guard.target_touched();
+    try {
+      Snapshot snapshot = Snapshot::capture(a.pid, flags, context::kAll, capture_options);
+      ProgressBar progress(expected_read_bytes(snapshot, options.type), !a.no_progress);
+      options.callbacks = &progress;
+      if (InterruptGuard::signal_received() != 0) throw Error(Errc::cancelled, "interrupted during the capture");
+      DumpResult result = write_minidump(snapshot, output, options);
+      progress.finish();
+      // The target is let go first: in hold mode (--no-clone) it was stopped for the whole dump,
+      // and the pause printed is that whole time.
+      snapshot.release_target();
+      double paused_ms = snapshot.pause().count() / 1e6;
+      snapshot.free();
+      // Standard output holds the dump: the summary goes to standard error then.
+      std::FILE* report = a.output == "-" ? stderr : stdout;
+      fmt::print(report, "{}: {:.1f} MiB, {} streams, {:.1f} MiB of memory; the target was paused {:.3f} ms\n",
+                 output.name(), result.bytes / 1048576.0, result.streams, result.memory_bytes / 1048576.0, paused_ms);
+      if (result.zero_filled_bytes > 0) {
+        fmt::print(stderr,
+                   "snapdump: {} bytes of memory could not be read while the stream was written; they are "
+                   "zeros in the dump\n",
+                   result.zero_filled_bytes);
+      }
+      std::fflush(report);
+      if (InterruptGuard::signal_received() != 0) outcome = fmt::format("{} was written whole before it", output.name());
+    } catch (...) {
+      if (InterruptGuard::signal_received() == 0) throw;
+    }
+  }
+  // Interrupted: the snapshot and the output are gone by now (the target released, the
+  // unfinished file discarded).
+  if (InterruptGuard::signal_received() != 0) guard.die(outcome);
+  return 0;
+}
+
+}  // namespace
+
 int run_dump(const DumpArgs& a) {
   DumpOptions options;
   options.type = (a.types.empty() ? 0 : parse_dump_types(a.types)) | (a.full ? kFull : 0);
@@ -222,20 +315,11 @@ int run_dump(const DumpArgs& a) {
       flags |= capture::kVaClone;
     }
   }
-  Snapshot snapshot = Snapshot::capture(a.pid, flags, context::kAll, capture_options);
-  std::string path = a.output.empty() ? default_name(snapshot) : a.output;
-  ProgressBar progress(expected_read_bytes(snapshot, options.type), !a.no_progress);
-  options.callbacks = &progress;
-  DumpResult result = write_minidump(snapshot, path, options);
-  progress.finish();
-  // The target is let go first: in hold mode (--no-clone) it was stopped for the whole dump, and
-  // the pause printed is that whole time.
-  snapshot.release_target();
-  double paused_ms = snapshot.pause().count() / 1e6;
-  snapshot.free();
-  fmt::print("{}: {:.1f} MiB, {} streams, {:.1f} MiB of memory; the target was paused {:.3f} ms\n", path,
-             result.bytes / 1048576.0, result.streams, result.memory_bytes / 1048576.0, paused_ms);
-  return 0;
+  // A stream's reader that goes away (-o - | head) is an error with a message, not a silent
+  // death by SIGPIPE. Nothing is exec'd from here on, so no child inherits the setting.
+  signal(SIGPIPE, SIG_IGN);
+  InterruptGuard guard;
+  return dump_to(a, options, flags, capture_options, guard);
 }
 
 }  // namespace snapdump::cli

@@ -11,7 +11,8 @@ namespace snapdump::cli {
 
 struct DumpArgs {
   pid_t pid = 0;
-  std::string output;
+  std::string output;          // -o: a path, or "-" for standard output
+  bool force = false;          // --force: replace an existing regular file
   std::string types;
   bool full = false;
   bool no_clone = false;

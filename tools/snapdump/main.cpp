@@ -124,8 +124,11 @@ int main(int argc, char** argv) {
       // What could be read is shown; a dump with problems is still a failed read for scripts.
       if (!dump.problems().empty()) {
         std::fflush(stdout);
-        fmt::print(stderr, "snapdump: {}: {} problem{} (listed with the output): the dump is truncated or corrupt\n",
-                   inspect_file, dump.problems().size(), dump.problems().size() == 1 ? "" : "s");
+        // A dump cut short (a stream whose writer stopped) says so first: the other problems follow from it.
+        bool truncated = dump.problems().front().rfind("truncated:", 0) == 0;
+        fmt::print(stderr, "snapdump: {}: {} problem{} (listed with the output): the dump is {}\n",
+                   inspect_file, dump.problems().size(), dump.problems().size() == 1 ? "" : "s",
+                   truncated ? "truncated (its end is missing)" : "truncated or corrupt");
         return 1;
       }
       return 0;

@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "interrupt.h"
+
 namespace snapdump::cli {
 
 ProgressBar::ProgressBar(uint64_t total, bool enabled)
@@ -17,6 +19,8 @@ ProgressBar::ProgressBar(uint64_t total, bool enabled)
 }
 
 ProgressBar::~ProgressBar() { finish(); }
+
+CancelAnswer ProgressBar::cancel() { return {true, InterruptGuard::signal_received() != 0}; }
 
 VmReadAnswer ProgressBar::vm_post_read(uint64_t, std::span<uint8_t>, size_t completed, int error) {
   done_ += completed;

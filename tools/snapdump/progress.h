@@ -21,6 +21,8 @@ class ProgressBar final : public DumpCallbacks {
   void finish();
 
   bool vm_start() override { return enabled_; }
+  // Stops the dump once SIGINT, SIGTERM or SIGHUP came (interrupt.h).
+  CancelAnswer cancel() override;
   VmReadAnswer vm_post_read(uint64_t address, std::span<uint8_t> buffer, size_t completed, int error) override;
 
  private:
