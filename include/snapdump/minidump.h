@@ -47,6 +47,15 @@ struct DumpOptions {
   uint32_t instruction_window = 256;
   // At most this many bytes of each thread's stack, from its stack pointer upward.
   uint64_t max_stack_bytes = 8u << 20;
+  // A full dump from a VA clone lets the clone drop each range of memory as soon as it has been
+  // read into the file's buffers (Snapshot::release_memory): the target's next write to those
+  // pages then takes no copy-on-write fault, and the clone's extra memory shrinks while the dump
+  // runs instead of growing towards the target's size. The snapshot's memory can then not be
+  // read again: a second dump of it fails for those ranges. Memory callbacks still see every
+  // range (IncludeVmRegion and VmPreRead come before a range is read, VmPostRead after, and the
+  // range is dropped only after that), but one that reads memory of its own through the
+  // snapshot sees the ranges already written as gone. The CLI sets it; off by default.
+  bool release_written_memory = false;
 };
 
 struct DumpResult {

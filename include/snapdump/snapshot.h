@@ -120,8 +120,11 @@ class Snapshot {
   // drops its copy, in batches of 32 MiB, so the target's next write to those pages takes no
   // copy-on-write fault and the clone's memory shrinks while the dump runs. Reads of the range
   // fail from then on (they never return zeros). No effect without a clone. Const: the records
-  // do not change, only which bytes the clone still holds.
+  // do not change, only which bytes the clone still holds. An empty range sends what is still
+  // waiting for its batch.
   void release_memory(uint64_t start, uint64_t end) const;
+  // True once release_memory() let the clone drop anything.
+  bool memory_released() const;
   // Lets the target go now: held threads resume, the clone is killed. The snapshot keeps what
   // it holds itself (records, auxiliary pages); memory reads from then on see the live target,
   // and pause() is final. free() does this too; this is for a caller that wants the final

@@ -144,12 +144,23 @@ void Snapshot::check_intact() const {
   if (st.hold_broken) throw Error(Errc::process_exited, st.reason);
 }
 
+bool Snapshot::memory_released() const {
+  std::lock_guard lock(state().release_mutex);
+  return !state().released_ranges.empty();
+}
+
 void Snapshot::release_memory(uint64_t start, uint64_t end) const {
   auto& s = state();
-  if (s.clone_pid == 0 || s.released || !s.tracer || end <= start) return;
+  if (s.clone_pid == 0 || s.released || !s.tracer) return;
   constexpr uint64_t kBatch = 32u << 20;  // one injected madvise batch per 32 MiB written
   std::pmr::vector<std::pair<uint64_t, uint64_t>> batch(s.memory());
-  {
+  if (end <= start) {
+    // Flush what waits.
+    std::lock_guard lock(s.release_mutex);
+    batch.swap(s.pending_release);
+    s.pending_release_bytes = 0;
+  }
+  if (end > start) {
     std::lock_guard lock(s.release_mutex);
     auto& r = s.released_ranges;
     auto it = std::lower_bound(r.begin(), r.end(), std::make_pair(start, end));
@@ -174,6 +185,7 @@ void Snapshot::release_memory(uint64_t start, uint64_t end) const {
     batch.swap(p);
     s.pending_release_bytes = 0;
   }
+  if (batch.empty()) return;
   try {
     s.tracer->drop_clone_memory(batch);
   } catch (const Error&) {

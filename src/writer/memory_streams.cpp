@@ -256,6 +256,8 @@ uint32_t stream_memory64(WriteContext& ctx, Sink& sink, const Memory64Plan& plan
       if (got > 0) {
         before_last(at + got);
         chunk = sink.append_bulk(std::move(chunk), got);
+        // The bytes are in the writer's buffer now: the clone may let go of them.
+        if (ctx.options.release_written_memory) ctx.snapshot.release_memory(at, at + got);
       }
       at += got;
       ctx.memory_bytes += got;
@@ -279,6 +281,7 @@ uint32_t stream_memory64(WriteContext& ctx, Sink& sink, const Memory64Plan& plan
     write_piece(p.start, p.end);
     if (p.ends_region) ctx.steering.check_cancel("writing full memory");
   }
+  if (ctx.options.release_written_memory) ctx.snapshot.release_memory(0, 0);  // the last batch
   if (forward) return static_cast<uint32_t>(sizeof(format::Memory64ListHeader) + plan.pieces.size() * sizeof(format::MemoryDescriptor64));
   format::Memory64ListHeader h{descriptors.size(), base};
   sink.write_at(plan.rva, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(&h), sizeof h));

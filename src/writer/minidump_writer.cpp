@@ -67,6 +67,11 @@ void check_snapshot(const Snapshot& snapshot, const DumpOptions& options) {
   if ((options.type & dump::kWithAvxXStateContext) && !(snapshot.flags() & capture::kThreadContextExtended)) {
     throw Error(Errc::invalid_argument, "MiniDumpWithAvxXStateContext needs a snapshot with kThreadContextExtended");
   }
+  if ((options.type & dump::kWithFullMemory) && snapshot.memory_released()) {
+    throw Error(Errc::invalid_argument,
+                "this snapshot's VA clone has let go of memory an earlier dump wrote (release_written_memory): "
+                "capture again for another full dump");
+  }
   if (options.exception) writer::check_exception(snapshot, *options.exception);
   writer::check_user_streams(options.user_streams);
 }

@@ -1,12 +1,16 @@
 // Reading the VA clone must not cost memory: its pages stay shared with the target. (Reading it
 // with process_vm_readv would not: the kernel unshares every copy-on-write page it pins, so a
 // full dump would double the target's memory while it is written.)
+#include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "snapdump/minidump.h"
+#include "snapdump/reader.h"
 #include "snapdump/snapshot.h"
 #include "support/target_process.h"
 
@@ -88,6 +92,45 @@ TEST(CloneMemory, ReleasedRangesLeaveTheCloneNothingForTheTargetToCopy) {
       EXPECT_GE(owned, size / 1024 * 9 / 10) << "the control clone should own the old heap";
     }
   }
+}
+
+// A full dump that lets the clone drop what it has written (release_written_memory, what the
+// CLI does) holds exactly what one that keeps it holds; afterwards the clone maps next to
+// nothing, and the snapshot refuses a further full dump instead of writing one with holes.
+TEST(CloneMemory, ADumpThatReleasesWhatItWroteIsTheSameDump) {
+  auto target = testing::TargetProcess::spawn({"--heap-mib", "96"});
+  Snapshot snap = Snapshot::capture(target->pid(), capture_flags_for(dump::kWithFullMemory) | capture::kVaClone);
+  pid_t clone = *snap.va_clone_pid();
+  std::string kept_path = testing::temp_dump_path("kept_clone_memory");
+  std::string released_path = testing::temp_dump_path("released_clone_memory");
+  std::remove(kept_path.c_str());
+  std::remove(released_path.c_str());
+  DumpOptions options;
+  options.type = dump::kWithFullMemory;
+  write_minidump(snap, kept_path, options);
+  uint64_t mapped = rss_kib(clone);
+  options.release_written_memory = true;
+  write_minidump(snap, released_path, options);
+  snap.check_intact();  // the tracer has handled every drop once it answers
+  EXPECT_LT(rss_kib(clone), mapped / 4) << "the clone still maps " << rss_kib(clone) << " of " << mapped << " KiB";
+  auto kept = reader::Minidump::open(kept_path);
+  auto released = reader::Minidump::open(released_path);
+  auto a = kept.memory(), b = released.memory();
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    ASSERT_EQ(a[i].address, b[i].address) << i;
+    ASSERT_TRUE(std::equal(a[i].bytes.begin(), a[i].bytes.end(), b[i].bytes.begin(), b[i].bytes.end()))
+        << "range " << i << " at " << std::hex << a[i].address;
+  }
+  try {
+    write_minidump(snap, testing::temp_dump_path("third"), options);
+    ADD_FAILURE() << "a third full dump was written from a clone that let go of its memory";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::invalid_argument);
+    EXPECT_NE(std::string(e.what()).find("capture again"), std::string::npos) << e.what();
+  }
+  std::remove(kept_path.c_str());
+  std::remove(released_path.c_str());
 }
 
 }  // namespace

@@ -300,6 +300,9 @@ int dump_to(const DumpArgs& a, DumpOptions options, CaptureFlags flags, const Ca
 int run_dump(const DumpArgs& a) {
   DumpOptions options;
   options.type = (a.types.empty() ? 0 : parse_dump_types(a.types)) | (a.full ? kFull : 0);
+  // One dump per capture here: the clone lets go of memory as it is written, so the target's
+  // writes stop paying copy-on-write for it (docs/capture.md, "The cost of the clone").
+  options.release_written_memory = true;
   check_dump_type(options.type);
   options.exception = exception_from(a);
   CaptureFlags flags = capture_flags_for(options.type) | (a.capture.empty() ? 0 : parse_capture_flags(a.capture));
