@@ -10,6 +10,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -126,7 +127,15 @@ void dump(const uint8_t* data, size_t size) {
     auto d = reader::Minidump::from_bytes(std::vector<uint8_t>(data, data + size));
     written_and_parsed(cli::dump_to_json(d));
     require_terminal_safe(printed([&](std::FILE* out) { cli::print_dump(out, d); }));
+    // --stream for the text streams and the unknown ones (a hex dump), each name once and at
+    // most four: a stream dump_to_json has a section for prints that section, which the lines
+    // above already checked, and building the whole JSON again per stream would make an input
+    // with hundreds of directory entries take seconds.
+    std::set<std::string> shown;
     for (const auto& s : d.streams()) {
+      if (shown.size() == 4) break;
+      if (!d.text_stream(s.type) && s.name.rfind("0x", 0) != 0) continue;
+      if (!shown.insert(s.name).second) continue;
       for (bool json : {false, true}) {
         const std::string text = printed([&](std::FILE* out) { cli::print_stream(out, d, s.name, json); });
         require_terminal_safe(text);
