@@ -94,7 +94,8 @@ int main(int argc, char** argv) {
   inspect->add_flag("--json", inspect_json, snapdump::cli::kJsonFlagHelp);
   inspect->add_option("--stream", inspect_stream,
                       "print only the stream NAME (ThreadList, ModuleList, LinuxMaps, ...): text streams "
-                      "as text, others as JSON or a hex dump");
+                      "as text, line by line and escaped (LinuxCmdLine and LinuxEnviron one entry per "
+                      "line), others as JSON or a hex dump");
 
   auto* demo = app.add_subcommand(
       "demo",
