@@ -38,14 +38,14 @@ inline std::vector<std::string> hostile_names() {
   };
 }
 
-// "" when text is well-formed UTF-8 that holds no control character but newline (so no ESC),
+// "" when text is well-formed UTF-8 that holds no control character but newline and tab (so no ESC),
 // no DEL, no C1 control and none of the invisible characters that reorder text; otherwise what
 // was found first and where.
 inline std::string terminal_safe_problem(std::string_view text) {
   for (size_t i = 0; i < text.size();) {
     const auto b = static_cast<uint8_t>(text[i]);
     if (b < 0x80) {
-      if ((b < 0x20 && b != '\n') || b == 0x7F) return fmt::format("control byte {:#04x} at {}", b, i);
+      if ((b < 0x20 && b != '\n' && b != '\t') || b == 0x7F) return fmt::format("control byte {:#04x} at {}", b, i);
       ++i;
       continue;
     }

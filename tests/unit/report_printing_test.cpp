@@ -181,6 +181,8 @@ std::vector<uint8_t> hostile_dump() {
     b.put(format::HandleDataStreamHeader{sizeof(format::HandleDataStreamHeader), sizeof(format::HandleDescriptor2), 1, 0});
     b.put(format::HandleDescriptor2{3, type_name, thread_name, 0, 0, 1, 1, info, 0});
   });
+  const std::string cpuinfo = "processor\t: 0\x1b[2J\n";
+  b.stream(reader::StreamType::LinuxCpuInfo, [&] { b.put_bytes(cpuinfo.data(), cpuinfo.size()); });
   const std::string environ("A=\xff\x1b[2J\0B=ok\0", 13);
   b.stream(reader::StreamType::LinuxEnviron, [&] { b.put_bytes(environ.data(), environ.size()); });
   return b.finish();
@@ -216,6 +218,9 @@ TEST(ReportPrinting, DumpTextHoldsNothingATerminalActsOn) {
 
   const std::string environ = printed([&](std::FILE* out) { print_stream(out, dump, "LinuxEnviron", false); });
   EXPECT_EQ(environ, "A=\\xff\\x1b[2J\nB=ok\n");
+  // /proc text keeps the tabs that lay it out.
+  const std::string cpuinfo = printed([&](std::FILE* out) { print_stream(out, dump, "LinuxCpuInfo", false); });
+  EXPECT_EQ(cpuinfo, "processor\t: 0\\x1b[2J\n");
 }
 
 }  // namespace

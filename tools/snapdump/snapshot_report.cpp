@@ -44,7 +44,14 @@ void print_lines(std::FILE* out, std::string_view text, char separator, const ch
   while (at < text.size()) {
     size_t end = text.find(separator, at);
     if (end == std::string_view::npos) end = text.size();
-    fmt::print(out, "{}{}\n", indent, escape_text(text.substr(at, end - at)));
+    // Tabs lay out /proc text (cpuinfo, status): kept, and everything between them escaped.
+    std::string line;
+    std::string_view rest = text.substr(at, end - at);
+    for (size_t tab; (tab = rest.find('\t')) != std::string_view::npos; rest.remove_prefix(tab + 1)) {
+      line += escape_text(rest.substr(0, tab)) + '\t';
+    }
+    line += escape_text(rest);
+    fmt::print(out, "{}{}\n", indent, line);
     at = end + 1;
   }
 }

@@ -29,7 +29,8 @@ void print_region(std::FILE* out, const Region& region);
 void print_handle(std::FILE* out, const HandleEntry& handle);
 
 // Prints text (a handle's details, a text stream, a token) line by line after `indent`, each
-// line escaped, so that the text keeps its shape and nothing in it reaches the terminal raw.
+// line escaped but for its tabs, so that the text keeps its shape and nothing in it reaches the
+// terminal raw.
 // `separator` ends a line: '\n', or NUL for the NUL-separated command line and environment.
 void print_lines(std::FILE* out, std::string_view text, char separator, const char* indent);
 // A handle's "key: value" detail lines, indented under the handle's line.
