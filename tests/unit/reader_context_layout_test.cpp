@@ -141,15 +141,28 @@ TEST(ReaderContextLayouts, AddsTheCpuTypeOlderBreakpadWritersLeftOut) {
   EXPECT_EQ(t.context->rsp, kRsp);
 }
 
-TEST(ReaderContextLayouts, ReadsTheCpuContextOfAnExtendedContext) {
+// Crashpad's extended context with CET state, as its MinidumpContextAMD64Writer lays it out:
+// CONTEXT (flags All | XState), CONTEXT_EX right after it, the compacted XSAVE header just
+// before 0x550 and the 16-byte CET_U component at 0x550: 1376 bytes.
+TEST(ReaderContextLayouts, ReadsCrashpadsExtendedContextWithCetState) {
+  constexpr size_t kXSaveAt = 0x550, kHeader = 64, kCetU = 16;
   std::vector<uint8_t> context = windows_context(format::context_flags::kAll | format::context_flags::kXState);
-  context.resize(context.size() + sizeof(format::ContextEx) + 576, 0);  // CONTEXT_EX, XSAVE header, AVX
-  const Read read = read_seeded("context_extended", dump_with_context(context));
+  context.resize(kXSaveAt + kCetU, 0);
+  const int32_t to_context = -static_cast<int32_t>(sizeof(format::ContextAmd64));
+  const format::ContextEx ex{{to_context, static_cast<uint32_t>(context.size())},
+                             {to_context, static_cast<uint32_t>(sizeof(format::ContextAmd64))},
+                             {static_cast<int32_t>(kXSaveAt - kHeader - sizeof(format::ContextAmd64)),
+                              static_cast<uint32_t>(kHeader + kCetU)}};
+  std::memcpy(context.data() + sizeof(format::ContextAmd64), &ex, sizeof ex);
+  const uint64_t cet_u_mask = uint64_t{1} << 11;
+  std::memcpy(context.data() + kXSaveAt - kHeader, &cet_u_mask, sizeof cet_u_mask);
+  const Read read = read_seeded("context_crashpad_cet", dump_with_context(context));
   const ThreadView& t = read.thread;
   EXPECT_EQ(t.context_layout, ContextLayout::amd64_extended);
   ASSERT_TRUE(t.context);
   EXPECT_EQ(t.context->rip, kRip);
-  EXPECT_EQ(t.context_bytes.size(), context.size());
+  EXPECT_EQ(t.context->context_flags, format::context_flags::kAll | format::context_flags::kXState);
+  EXPECT_EQ(t.context_bytes.size(), 1376u);
 }
 
 // Sizes and CPUs this reader does not decode: the thread is listed, without registers, with
