@@ -3,7 +3,9 @@
 // Every access goes through a bounds-checked slice of the file, so no input, however corrupt or
 // hostile, makes it read outside the file or crash. It is strict about corruption (every
 // problem is reported) but lenient about known producer quirks: Unused and size-0 directory
-// entries are ignored, and list streams may carry 4 bytes of padding after their 32-bit count.
+// entries are ignored, list streams may carry 4 bytes of padding after their 32-bit count, and
+// thread contexts come in the layouts other writers use (ContextLayout; docs/reading.md). A
+// layout it does not know is reported on the thread, not as a problem.
 //
 // Everything is parsed once, when the dump is opened; the accessors return copies of what that
 // parse found, so they are cheap, never throw snapdump::Error and always agree with problems().
