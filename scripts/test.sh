@@ -15,21 +15,31 @@ echo "== tests (ASan+UBSan) =="
 SNAPDUMP_STRESS_KILLS=30 \
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure --timeout 900 || status=1
-# The reader's libFuzzer target (Clang only), seeded with the dumps the reader's unit tests
-# build byte by byte, for 30 seconds: about 2 minutes with the Clang build.
-echo "== fuzz (reader_fuzz, 30 s) =="
+# The libFuzzer targets (Clang only), 30 seconds each: reader_fuzz (the minidump reader) and
+# printer_fuzz (the CLI's text and JSON printers with hostile names and dumps). Seeded with the
+# dumps the reader's and the printers' unit tests build byte by byte; printer_fuzz keeps its new
+# inputs apart and reads the reader's corpus too. About 3 minutes with the Clang build.
+# run_fuzzer NAME CORPUS [MORE CORPORA...]
+run_fuzzer() {
+  local name=$1
+  shift
+  mkdir -p "$1"
+  echo "== fuzz ($name, 30 s) =="
+  build-fuzz/tests/fuzz/$name -max_total_time=30 -rss_limit_mb=2048 -print_final_stats=1 \
+    -artifact_prefix=build-fuzz/$name- "$@" 2>build-fuzz/$name.log ||
+    { echo "fuzz: $name FAILED, crash input in build-fuzz/, log:"; tail -40 build-fuzz/$name.log; status=1; }
+  grep -E "^Done|stat::number_of_executed_units" build-fuzz/$name.log || true
+}
 fuzz_corpus=build-fuzz/reader-corpus
 if CC=clang-14 CXX=clang++-14 scripts/setup.sh build-fuzz -DSNAPDUMP_BENCH=OFF &&
-   cmake --build build-fuzz --target reader_fuzz &&
-   SNAPDUMP_FUZZ_SEEDS=$fuzz_corpus build/tests/snapdump_unit_tests --gtest_filter='Reader*' \
+   cmake --build build-fuzz --target reader_fuzz printer_fuzz &&
+   SNAPDUMP_FUZZ_SEEDS=$fuzz_corpus build/tests/snapdump_unit_tests --gtest_filter='Reader*:ReportPrinting*' \
      --gtest_brief=1 >/dev/null; then
-  echo "fuzz: $(ls "$fuzz_corpus" | wc -l) inputs in $fuzz_corpus"
-  build-fuzz/tests/fuzz/reader_fuzz -max_total_time=30 -rss_limit_mb=2048 -print_final_stats=1 \
-    -artifact_prefix=build-fuzz/ "$fuzz_corpus" 2>build-fuzz/reader_fuzz.log ||
-    { echo "fuzz: reader_fuzz FAILED, crash input in build-fuzz/, log:"; tail -40 build-fuzz/reader_fuzz.log; status=1; }
-  grep -E "^Done|stat::number_of_executed_units" build-fuzz/reader_fuzz.log || true
+  echo "fuzz: $(ls "$fuzz_corpus" | wc -l) seed inputs in $fuzz_corpus"
+  run_fuzzer reader_fuzz "$fuzz_corpus"
+  run_fuzzer printer_fuzz build-fuzz/printer-corpus "$fuzz_corpus"
 else
-  echo "fuzz: could not build reader_fuzz or write its seeds"
+  echo "fuzz: could not build the fuzzers or write their seeds"
   status=1
 fi
 exit $status

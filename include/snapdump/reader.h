@@ -3,7 +3,9 @@
 // Every access goes through a bounds-checked slice of the file, so no input, however corrupt or
 // hostile, makes it read outside the file or crash. It is strict about corruption (every
 // problem is reported) but lenient about known producer quirks: Unused and size-0 directory
-// entries are ignored, and list streams may carry 4 bytes of padding after their 32-bit count.
+// entries are ignored, list streams may carry 4 bytes of padding after their 32-bit count, and
+// thread contexts come in the layouts other writers use (ContextLayout; docs/reading.md). A
+// layout it does not know is reported on the thread, not as a problem.
 //
 // Everything is parsed once, when the dump is opened; the accessors return copies of what that
 // parse found, so they are cheap, never throw snapdump::Error and always agree with problems().
@@ -42,7 +44,9 @@ struct SystemInfoView {
   uint8_t processors;
   uint32_t major, minor, build;
   std::string csd_version;
-  std::string vendor;  // CPUID vendor ("GenuineIntel"), NULs trimmed
+  // CPUID vendor ("GenuineIntel") up to its first NUL. The bytes as the file has them: LLDB
+  // 16 leaves this field uninitialised, so it may hold anything; print it escaped.
+  std::string vendor;
 };
 
 struct MiscInfoView {
@@ -55,14 +59,45 @@ struct MiscInfoView {
   std::array<format::XStateFeature, 64> xstate_features{};
 };
 
+// How a thread context is laid out. Writers do not agree on the AMD64 one, and nothing in it
+// says which it is but its size: the reader tells them apart by size, as Breakpad's processor
+// does, and decodes each into a format::ContextAmd64.
+enum class ContextLayout : uint8_t {
+  none,     // the thread has no context (its location is 0 bytes at RVA 0)
+  amd64,    // CONTEXT, 1232 bytes: Windows, Breakpad, Crashpad and snapdump write it
+  // CONTEXT followed by more bytes: CONTEXT_EX and an XSAVE area (CONTEXT_XSTATE set: Windows,
+  // Crashpad's CET state, snapdump's WithAvxXStateContext), or another writer's extension.
+  amd64_extended,
+  // LLDB's MinidumpContext_x86_64 as LLDB 16 writes it (`process save-core
+  // --plugin-name=minidump`): CONTEXT without its 512-byte FltSave area, 720 bytes.
+  lldb,
+  // The same with fs_base and gs_base appended (context flag 0x80000000), 736 bytes: later LLDB.
+  lldb_with_bases,
+  // Any other size, or a dump of another CPU (SystemInfo's ProcessorArchitecture is not AMD64):
+  // the registers are not decoded. Not a problem of the file: a layout this reader does not know.
+  unknown,
+};
+
+// "none", "amd64", "amd64-extended", "lldb", "lldb-with-bases", "unknown".
+const char* to_string(ContextLayout layout) noexcept;
+// For people: "amd64, 1232 bytes", "lldb, 720 bytes", "unknown layout, 100 bytes".
+std::string describe_context(ContextLayout layout, size_t size);
+
 struct ThreadView {
   uint32_t tid;
   uint32_t suspend_count, priority_class, priority;
   uint64_t teb;
   uint64_t stack_start;
   std::span<const uint8_t> stack;
+  // The registers, in the CONTEXT layout whatever the file's layout was: fields the file's
+  // layout does not have are zero and their context_flags bits are clear (LLDB's has no
+  // FltSave, so CONTEXT_FLOATING_POINT is cleared; its own 0x80000000 bit too). When the
+  // writer left the CPU type out of context_flags (older Breakpad writers), the AMD64 bit is
+  // added, as Breakpad's processor does. nullopt when the layout is unknown or none.
   std::optional<format::ContextAmd64> context;
-  // The whole raw context, CONTEXT_EX and XSAVE area included when it is larger than 1232 bytes.
+  ContextLayout context_layout = ContextLayout::none;
+  // The whole raw context as the file has it: CONTEXT_EX and XSAVE area included when it is
+  // larger than 1232 bytes, LLDB's layout as LLDB wrote it.
   std::span<const uint8_t> context_bytes;
   std::string name;                         // from ThreadNames
   std::optional<format::ThreadInfo> info;   // from ThreadInfoList
@@ -127,7 +162,8 @@ struct ExceptionView {
   uint32_t code, flags;
   uint64_t address;
   std::vector<uint64_t> parameters;
-  std::optional<format::ContextAmd64> context;
+  std::optional<format::ContextAmd64> context;  // as ThreadView::context
+  ContextLayout context_layout = ContextLayout::none;
 };
 
 // XSAVE feature `feature` (2 = AVX: the upper halves of YMM0-15, 16 bytes each) of a thread

@@ -1,5 +1,5 @@
-// The checked view of the file that every stream parser goes through: locations, strings,
-// contexts, and the problem log.
+// The checked view of the file that every stream parser goes through: locations, strings and
+// the problem log.
 #include <fmt/format.h>
 
 #include "snapdump/format/constants.h"
@@ -78,19 +78,6 @@ std::optional<Bytes> Context::location(const format::LocationDescriptor& loc,
 std::string stream_name(uint32_t type) {
   if (const char* name = format::stream_type_name(type)) return name;
   return fmt::format("{:#010x}", type);
-}
-
-std::pair<std::optional<format::ContextAmd64>, Bytes> parse_context(
-    const Context& ctx, const format::LocationDescriptor& loc, const std::string& what) {
-  if (loc.data_size == 0 && loc.rva == 0) return {};
-  auto bytes = ctx.location(loc, what);
-  if (!bytes) return {};
-  if (bytes->size() < sizeof(format::ContextAmd64)) {
-    ctx.problem(fmt::format("{} is {} bytes, smaller than an AMD64 CONTEXT ({})", what,
-                            bytes->size(), sizeof(format::ContextAmd64)));
-    return {std::nullopt, *bytes};
-  }
-  return {load<format::ContextAmd64>(*bytes, 0), *bytes};
 }
 
 }  // namespace snapdump::reader::detail

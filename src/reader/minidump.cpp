@@ -113,8 +113,9 @@ std::shared_ptr<const detail::Parsed> parse(std::shared_ptr<const void> storage,
   detail::Problems problems;
   read_directory(*p, problems);
   if (auto truncated = truncation_problem(*p)) problems.add(std::move(*truncated));
-  const detail::Context ctx{p->file, p->valid_streams, &problems};
+  detail::Context ctx{p->file, p->valid_streams, &problems, std::nullopt};
   p->system_info = detail::parse_system_info(ctx);
+  if (p->system_info) ctx.architecture = p->system_info->architecture;
   p->misc_info = detail::parse_misc_info(ctx);
   p->threads = detail::parse_threads(ctx);
   p->modules = detail::parse_modules(ctx);

@@ -55,6 +55,8 @@ struct Context {
   Bytes file;
   std::vector<std::pair<uint32_t, Bytes>> streams;  // valid entries, file order
   Problems* problems;
+  // SystemInfo's ProcessorArchitecture; nullopt without a SystemInfo stream (then AMD64 is assumed).
+  std::optional<uint16_t> architecture;
 
   std::optional<Bytes> first(uint32_t type) const;
   std::vector<Bytes> all(uint32_t type) const;
@@ -87,10 +89,14 @@ std::optional<ListLayout> sized_list(const Context& ctx, Bytes stream, uint64_t 
 std::string utf16le_to_utf8(Bytes bytes);
 // "ThreadList" or "0x47670042".
 std::string stream_name(uint32_t type);
-// A CONTEXT at loc: the first 1232 bytes copied out, the whole raw span beside it.
-std::pair<std::optional<format::ContextAmd64>, Bytes> parse_context(const Context& ctx,
-                                                                   const format::LocationDescriptor& loc,
-                                                                   const std::string& what);
+// A thread context at loc, recognised by its size (see ContextLayout) and decoded into the
+// CONTEXT layout; the raw span beside it. Only a location outside the file is a problem.
+struct ParsedContext {
+  std::optional<format::ContextAmd64> registers;
+  ContextLayout layout = ContextLayout::none;
+  Bytes raw;
+};
+ParsedContext parse_context(const Context& ctx, const format::LocationDescriptor& loc, const std::string& what);
 
 std::optional<SystemInfoView> parse_system_info(const Context& ctx);
 std::optional<MiscInfoView> parse_misc_info(const Context& ctx);

@@ -83,9 +83,10 @@ std::vector<ThreadView> parse_threads(const Context& ctx) {
     if (t->stack.memory.data_size != 0) {
       v.stack = ctx.location(t->stack.memory, what + " stack").value_or(Bytes{});
     }
-    auto [context, raw] = parse_context(ctx, t->thread_context, what + " context");
-    v.context = context;
-    v.context_bytes = raw;
+    ParsedContext context = parse_context(ctx, t->thread_context, what + " context");
+    v.context = context.registers;
+    v.context_layout = context.layout;
+    v.context_bytes = context.raw;
     if (auto it = names.find(v.tid); it != names.end()) v.name = it->second;
     if (auto it = infos.find(v.tid); it != infos.end()) v.info = it->second;
     threads.push_back(std::move(v));
@@ -117,7 +118,9 @@ std::vector<ExceptionView> parse_exceptions(const Context& ctx) {
     }
     v.parameters.assign(e->exception_record.exception_information,
                         e->exception_record.exception_information + n);
-    v.context = parse_context(ctx, e->thread_context, what + " context").first;
+    ParsedContext context = parse_context(ctx, e->thread_context, what + " context");
+    v.context = context.registers;
+    v.context_layout = context.layout;
     out.push_back(std::move(v));
   }
   return out;

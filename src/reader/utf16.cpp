@@ -1,30 +1,9 @@
 // UTF-16LE to UTF-8 for MINIDUMP_STRINGs and CommentW. Never fails: a producer bug in a name
 // must not hide the rest of the dump, so unpaired surrogates become U+FFFD.
+#include "common/utf8.h"
 #include "reader/parse.h"
 
 namespace snapdump::reader::detail {
-
-namespace {
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
-}  // namespace
 
 std::string utf16le_to_utf8(Bytes bytes) {
   constexpr uint32_t kReplacement = 0xFFFD;
@@ -38,16 +17,16 @@ std::string utf16le_to_utf8(Bytes bytes) {
       if (i + 1 < units) {
         uint32_t low = unit(i + 1);
         if (low >= 0xDC00 && low <= 0xDFFF) {
-          append_utf8(out, 0x10000 + ((u - 0xD800) << 10) + (low - 0xDC00));
+          common::append_utf8(out, 0x10000 + ((u - 0xD800) << 10) + (low - 0xDC00));
           ++i;
           continue;
         }
       }
-      append_utf8(out, kReplacement);
+      common::append_utf8(out, kReplacement);
     } else if (u >= 0xDC00 && u <= 0xDFFF) {
-      append_utf8(out, kReplacement);
+      common::append_utf8(out, kReplacement);
     } else {
-      append_utf8(out, u);
+      common::append_utf8(out, u);
     }
   }
   return out;

@@ -284,6 +284,14 @@ CommandResult lldb_batch(const std::string& dump, const std::vector<std::string>
   return run_command(argv, timeout_ms);
 }
 
+CommandResult lldb_save_minidump(int pid, const std::string& path, int timeout_ms) {
+  const std::string lldb = lldb_path();
+  if (lldb.empty()) return {127, "", "lldb_save_minidump: /usr/bin/lldb-16 is not installed\n", false};
+  return run_command({lldb, "--batch", "--no-lldbinit", "-O", "settings set use-color false", "-p", std::to_string(pid),
+                      "-o", "process save-core --plugin-name=minidump --style stack " + path, "-o", "process detach"},
+                     timeout_ms);
+}
+
 LldbFrame parse_lldb_frame(const std::string& text) {
   LldbFrame frame;
   std::string rest = trim(text);

@@ -36,6 +36,13 @@ std::string minidump_dump_path();
 CommandResult lldb_batch(const std::string& dump, const std::vector<std::string>& commands,
                          int timeout_ms = 60000);
 
+// Attaches lldb-16 to the live process `pid`, has LLDB's own minidump writer write it to
+// `path` and detaches, leaving the process running: `process save-core --plugin-name=minidump
+// --style stack PATH` (LLDB 16 writes no minidump without `--style stack`, the only style its
+// minidump plugin takes: it refuses `--style full` and the default with "no ObjectFile plugins
+// were able to save a core"), then `process detach`.
+CommandResult lldb_save_minidump(int pid, const std::string& path, int timeout_ms = 120000);
+
 struct LldbFrame {
   std::uint64_t pc = 0;
   std::string module;    // "libc.so.6", "snapdump_target"; "" when LLDB knows no module

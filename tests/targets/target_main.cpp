@@ -13,6 +13,7 @@
 #include "target_commands.h"
 #include "target_fds.h"
 #include "target_heap.h"
+#include "target_hostile_names.h"
 #include "target_json.h"
 #include "target_libs.h"
 #include "target_mappings.h"
@@ -113,6 +114,7 @@ int main(int argc, char** argv) {
                            .avx = avx});
   for (auto& entry : sdtarget::thread_fds_json()) fds.push_back(std::move(entry));
   if (options.churn) sdtarget::start_churn();
+  nlohmann::json hostile = options.hostile_names ? sdtarget::create_hostile_names() : nlohmann::json(nullptr);
   // Last, once every thread runs: TSYNC puts the filter on all of them.
   if (!sdtarget::install_seccomp(options.seccomp)) {
     std::perror("seccomp");
@@ -130,7 +132,8 @@ int main(int argc, char** argv) {
                        {"mappings", mappings},
                        {"avx", avx_json(options.avx, avx)},
                        {"libs", libs},
-                       {"markers", sdtarget::markers_json()}};
+                       {"markers", sdtarget::markers_json()},
+                       {"hostile_names", hostile}};
   sdtarget::write_json_line_led_by("ready", ready);
 
   std::string buffer;

@@ -17,6 +17,7 @@ namespace {
                "usage: snapdump_target [--threads N] [--heap-mib M] [--fds] [--mappings] [--avx]\n"
                "       [--libs] [--all] [--thp] [--churn] [--spin-threads N] [--idle-threads N]\n"
                "       [--truncated-mapping] [--subreaper] [--seccomp MODE] [--dontfork-mib M]\n"
+               "       [--hostile-names] [--tag TEXT]\n"
                "MODE: %s\n",
                problem, kSeccompModes);
   std::exit(2);
@@ -53,6 +54,12 @@ Options parse_options(int argc, char** argv) {
     else if (flag == "--churn") options.churn = true;
     else if (flag == "--truncated-mapping") options.truncated_mapping = true;
     else if (flag == "--subreaper") options.subreaper = true;
+    else if (flag == "--hostile-names") options.hostile_names = true;
+    // Ignored: lets a test put any bytes in the target's command line.
+    else if (flag == "--tag") {
+      if (i + 1 >= argc) usage("--tag needs a value");
+      ++i;
+    }
     else if (flag == "--seccomp") {
       if (i + 1 >= argc || !is_seccomp_mode(argv[i + 1])) usage("--seccomp needs a mode");
       options.seccomp = argv[++i];
@@ -73,6 +80,7 @@ nlohmann::json options_json(const Options& options) {
           {"avx", options.avx},                   {"libs", options.libs}, {"churn", options.churn},
           {"thp", options.thp},                   {"subreaper", options.subreaper},
           {"dontfork_mib", options.dontfork_mib},
+          {"hostile_names", options.hostile_names},
           {"seccomp", options.seccomp}};
 }
 

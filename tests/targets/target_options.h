@@ -25,6 +25,9 @@ struct Options {
   bool churn = false;            // a thread creating and joining threads without end
   // PR_SET_CHILD_SUBREAPER: the kernel hands this process the orphans among its descendants.
   bool subreaper = false;
+  // Threads, files and a socket whose names are not UTF-8 or hold escape sequences
+  // (target_hostile_names.h).
+  bool hostile_names = false;
   // A seccomp filter on every thread (see target_seccomp.h), "none" for no filter.
   std::string seccomp = "none";
 };

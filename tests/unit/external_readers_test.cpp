@@ -517,11 +517,7 @@ TEST(ExternalReadersTools, ReadLldbWrittenMinidumpOfLiveTarget) {
   const std::string dump = dir.path() + "/lldb_written.dmp";
 
   auto target = TargetProcess::spawn({"--threads", "3"});
-  // --style=stack: LLDB 16's minidump writer refuses --style=full ("no ObjectFile plugins
-  // were able to save a core") and the default style.
-  CommandResult saved = run_command(
-      {lldb, "--batch", "--no-lldbinit", "-p", std::to_string(target->pid()), "-o",
-       "process save-core --plugin-name=minidump --style=stack " + dump, "-o", "process detach"});
+  CommandResult saved = lldb_save_minidump(target->pid(), dump);
   ASSERT_EQ(saved.exit_code, 0) << saved.out << saved.err;
   ASSERT_TRUE(std::filesystem::exists(dump)) << saved.out << saved.err;
   EXPECT_NO_THROW(target->heartbeat()) << "the target must run on once LLDB detaches";

@@ -16,6 +16,7 @@
 
 #include "capture_flags.h"
 #include "interrupt.h"
+#include "name_escape.h"
 #include "progress.h"
 #include "snapdump/format/constants.h"
 #include "snapdump/minidump.h"
@@ -248,9 +249,9 @@ DumpOutput open_output(const DumpArgs& a) {
 
 // What the message of an interrupted dump says happened to the destination.
 std::string left_behind(const DumpOutput& output) {
-  if (output.is_stream()) return fmt::format("the dump written to {} is incomplete (truncated)", output.name());
-  if (output.kind() == DumpOutput::Kind::replaced_file) return fmt::format("{} was left as it was", output.name());
-  return fmt::format("no dump was written to {}", output.name());
+  if (output.is_stream()) return fmt::format("the dump written to {} is incomplete (truncated)", escape_text(output.name()));
+  if (output.kind() == DumpOutput::Kind::replaced_file) return fmt::format("{} was left as it was", escape_text(output.name()));
+  return fmt::format("no dump was written to {}", escape_text(output.name()));
 }
 
 int dump_to(const DumpArgs& a, DumpOptions options, CaptureFlags flags, const CaptureOptions& capture_options,
@@ -276,7 +277,7 @@ int dump_to(const DumpArgs& a, DumpOptions options, CaptureFlags flags, const Ca
       // Standard output holds the dump: the summary goes to standard error then.
       std::FILE* report = a.output == "-" ? stderr : stdout;
       fmt::print(report, "{}: {:.1f} MiB, {} streams, {:.1f} MiB of memory; the target was paused {:.3f} ms\n",
-                 output.name(), result.bytes / 1048576.0, result.streams, result.memory_bytes / 1048576.0, paused_ms);
+                 escape_text(output.name()), result.bytes / 1048576.0, result.streams, result.memory_bytes / 1048576.0, paused_ms);
       if (result.zero_filled_bytes > 0) {
         fmt::print(stderr,
                    "snapdump: {} bytes of memory could not be read while the stream was written; they are "
@@ -284,7 +285,7 @@ int dump_to(const DumpArgs& a, DumpOptions options, CaptureFlags flags, const Ca
                    result.zero_filled_bytes);
       }
       std::fflush(report);
-      if (InterruptGuard::signal_received() != 0) outcome = fmt::format("{} was written whole before it", output.name());
+      if (InterruptGuard::signal_received() != 0) outcome = fmt::format("{} was written whole before it", escape_text(output.name()));
     } catch (...) {
       if (InterruptGuard::signal_received() == 0) throw;
     }

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "hex.h"
+#include "name_escape.h"
 #include "snapshot_report.h"
 
 #include "snapdump/format/constants.h"
@@ -42,14 +43,20 @@ std::string fd_details(const reader::HandleView& h) {
   return "";
 }
 
+// LinuxCmdLine and LinuxEnviron end each entry in NUL: shown one entry per line.
+char line_separator(uint32_t stream_type) {
+  auto t = static_cast<format::StreamType>(stream_type);
+  return t == format::StreamType::LinuxCmdLine || t == format::StreamType::LinuxEnviron ? '\0' : '\n';
+}
+
 }  // namespace
 
 void print_dump(std::FILE* out, const reader::Minidump& d) {
   fmt::print(out, "Streams ({}):", d.streams().size());
-  for (const auto& s : d.streams()) fmt::print(out, " {}", s.name);
+  for (const auto& s : d.streams()) fmt::print(out, " {}", escape_text(s.name));
   fmt::print(out, "\n");
   if (auto sys = d.system_info()) {
-    fmt::print(out, "System: {} CPUs ({}), {}\n", sys->processors, sys->vendor, sys->csd_version);
+    fmt::print(out, "System: {} CPUs ({}), {}\n", sys->processors, escape_text(sys->vendor), escape_text(sys->csd_version));
   }
   if (auto misc = d.misc_info(); misc && misc->pid) {
     fmt::print(out, "Process: {}", *misc->pid);
@@ -62,15 +69,21 @@ void print_dump(std::FILE* out, const reader::Minidump& d) {
   auto threads = d.threads();
   fmt::print(out, "\nThreads ({}):\n", threads.size());
   for (const auto& t : threads) {
-    fmt::print(out, "  {:>7}  {:<16}", t.tid, t.name);
+    fmt::print(out, "  {:>7}  {:<16}", t.tid, escape_text(t.name));
     if (t.context) fmt::print(out, " rip {:#014x} rsp {:#014x}", t.context->rip, t.context->rsp);
-    fmt::print(out, "  stack {} B\n", t.stack.size());
+    fmt::print(out, "  stack {} B", t.stack.size());
+    // A layout other than the CONTEXT snapdump writes is worth a word; an unknown one says why
+    // there are no registers.
+    if (t.context_layout != reader::ContextLayout::amd64 && t.context_layout != reader::ContextLayout::none) {
+      fmt::print(out, "  context: {}", reader::describe_context(t.context_layout, t.context_bytes.size()));
+    }
+    fmt::print(out, "\n");
   }
   auto modules = d.modules();
   fmt::print(out, "\nModules ({}):\n", modules.size());
   for (const auto& m : modules) {
     fmt::print(out, "  {:#014x} {:>9} KiB  {:<40}  {}\n", m.base, m.size / 1024,
-               m.build_id.empty() ? std::string("(no build-id)") : to_hex(m.build_id), m.name);
+               m.build_id.empty() ? std::string("(no build-id)") : to_hex(m.build_id), escape_text(m.name));
   }
   auto memory = d.memory();
   uint64_t bytes = 0;
@@ -88,24 +101,17 @@ void print_dump(std::FILE* out, const reader::Minidump& d) {
   if (!handles.empty()) {
     fmt::print(out, "\nHandles ({}):\n", handles.size());
     for (const auto& h : handles) {
-      fmt::print(out, "  fd {:>4}  {:<10} {}\n", h.handle, h.type_name, h.object_name);
+      fmt::print(out, "  fd {:>4}  {:<10} {}\n", h.handle, escape_text(h.type_name), escape_text(h.object_name));
       print_details(out, fd_details(h));
     }
   }
   for (const auto& t : d.tokens()) {
     fmt::print(out, "\nToken {}:\n", t.id);
-    std::string text(t.data.begin(), t.data.end());
-    size_t at = 0;
-    while (at < text.size()) {
-      size_t end = text.find('\n', at);
-      if (end == std::string::npos) end = text.size();
-      fmt::print(out, "  {}\n", text.substr(at, end - at));
-      at = end + 1;
-    }
+    print_lines(out, std::string_view(reinterpret_cast<const char*>(t.data.data()), t.data.size()), '\n', "  ");
   }
   if (!d.problems().empty()) {
     fmt::print(out, "\nProblems ({}):\n", d.problems().size());
-    for (const auto& p : d.problems()) fmt::print(out, "  {}\n", p);
+    for (const auto& p : d.problems()) fmt::print(out, "  {}\n", escape_text(p));
   }
 }
 
@@ -116,8 +122,9 @@ nlohmann::json dump_to_json(const reader::Minidump& d) {
   for (const auto& s : d.streams()) j["streams"].push_back({{"type", s.type}, {"name", s.name}, {"size", s.size}, {"rva", s.rva}});
   if (auto sys = d.system_info()) {
     j["system"] = {{"architecture", sys->architecture}, {"platform_id", sys->platform_id}, {"processors", sys->processors},
-                   {"version", fmt::format("{}.{}.{}", sys->major, sys->minor, sys->build)}, {"csd_version", sys->csd_version},
-                   {"vendor", sys->vendor}};
+                   {"version", fmt::format("{}.{}.{}", sys->major, sys->minor, sys->build)}};
+    put_name(j["system"], "csd_version", sys->csd_version);
+    put_name(j["system"], "vendor", sys->vendor);
   }
   if (auto misc = d.misc_info(); misc && misc->pid) {
     j["process"] = {{"pid", *misc->pid}, {"create_time", misc->create_time.value_or(0)},
@@ -130,7 +137,9 @@ nlohmann::json dump_to_json(const reader::Minidump& d) {
   }
   j["threads"] = json::array();
   for (const auto& t : d.threads()) {
-    json e = {{"tid", t.tid}, {"name", t.name}, {"stack_start", t.stack_start}, {"stack_size", t.stack.size()}};
+    json e = {{"tid", t.tid}, {"stack_start", t.stack_start}, {"stack_size", t.stack.size()},
+              {"context_layout", reader::to_string(t.context_layout)}, {"context_size", t.context_bytes.size()}};
+    put_name(e, "name", t.name);
     if (t.context) {
       const auto& c = *t.context;
       e["context_flags"] = c.context_flags;
@@ -143,7 +152,9 @@ nlohmann::json dump_to_json(const reader::Minidump& d) {
   }
   j["modules"] = json::array();
   for (const auto& m : d.modules()) {
-    j["modules"].push_back({{"base", m.base}, {"size", m.size}, {"name", m.name}, {"build_id", to_hex(m.build_id)}});
+    json e = {{"base", m.base}, {"size", m.size}, {"build_id", to_hex(m.build_id)}};
+    put_name(e, "name", m.name);
+    j["modules"].push_back(e);
   }
   j["memory"] = json::array();
   for (const auto& r : d.memory()) j["memory"].push_back({{"address", r.address}, {"size", r.bytes.size()}, {"memory64", r.from_memory64}});
@@ -153,19 +164,29 @@ nlohmann::json dump_to_json(const reader::Minidump& d) {
   }
   j["handles"] = json::array();
   for (const auto& h : d.handles()) {
-    j["handles"].push_back({{"handle", h.handle}, {"type", h.type_name}, {"name", h.object_name},
-                            {"granted_access", h.granted_access}, {"details", fd_details(h)}});
+    json e = {{"handle", h.handle}, {"granted_access", h.granted_access}};
+    put_name(e, "type", h.type_name);
+    put_name(e, "name", h.object_name);
+    put_name(e, "details", fd_details(h));
+    j["handles"].push_back(e);
   }
   j["tokens"] = json::array();
   for (const auto& t : d.tokens()) {
-    j["tokens"].push_back({{"id", t.id}, {"handle", t.handle}, {"text", std::string(t.data.begin(), t.data.end())}});
+    json e = {{"id", t.id}, {"handle", t.handle}};
+    put_name(e, "text", std::string_view(reinterpret_cast<const char*>(t.data.data()), t.data.size()));
+    j["tokens"].push_back(e);
   }
   if (auto dso = d.dso_debug()) {
     j["dso_debug"] = {{"version", dso->version}, {"brk", dso->brk}, {"ldbase", dso->ldbase}, {"dynamic", dso->dynamic},
                       {"objects", json::array()}};
-    for (const auto& o : dso->objects) j["dso_debug"]["objects"].push_back({{"addr", o.addr}, {"ld", o.ld}, {"name", o.name}});
+    for (const auto& o : dso->objects) {
+      json e = {{"addr", o.addr}, {"ld", o.ld}};
+      put_name(e, "name", o.name);
+      j["dso_debug"]["objects"].push_back(e);
+    }
   }
-  j["problems"] = d.problems();
+  j["problems"] = json::array();
+  for (const auto& p : d.problems()) j["problems"].push_back(json_display(p));
   return j;
 }
 
@@ -177,13 +198,15 @@ void print_stream(std::FILE* out, const reader::Minidump& d, const std::string& 
   if (!entry) {
     std::string known;
     for (const auto& s : d.streams()) known += (known.empty() ? "" : ", ") + s.name;
-    throw std::invalid_argument(fmt::format("the dump has no stream '{}'; it has: {}", name, known));
+    throw std::invalid_argument(fmt::format("the dump has no stream '{}'; it has: {}", escape_text(name), known));
   }
   if (auto text = d.text_stream(entry->type)) {
     if (json) {
-      fmt::print(out, "{}\n", nlohmann::json{{"stream", name}, {"text", *text}}.dump(2));
+      nlohmann::json j = {{"stream", name}};
+      put_name(j, "text", *text);
+      fmt::print(out, "{}\n", json_text(j));
     } else {
-      fmt::print(out, "{}", *text);
+      print_lines(out, *text, line_separator(entry->type), "");
     }
     return;
   }
@@ -193,7 +216,7 @@ void print_stream(std::FILE* out, const reader::Minidump& d, const std::string& 
       {"MemoryInfoList", "memory_info"}, {"HandleData", "handles"}, {"Exception", "exceptions"}, {"Token", "tokens"}, {"LinuxDsoDebug", "dso_debug"}};
   for (const auto& [stream, section] : kSections) {
     if (name == stream) {
-      fmt::print(out, "{}\n", dump_to_json(d)[section].dump(2));
+      fmt::print(out, "{}\n", json_text(dump_to_json(d)[section]));
       return;
     }
   }
@@ -201,7 +224,7 @@ void print_stream(std::FILE* out, const reader::Minidump& d, const std::string& 
   std::vector<uint8_t> raw;
   if (bytes) raw.assign(bytes->begin(), bytes->end());
   if (json) {
-    fmt::print(out, "{}\n", nlohmann::json{{"stream", name}, {"hex", to_hex(raw)}}.dump(2));
+    fmt::print(out, "{}\n", json_text(nlohmann::json{{"stream", name}, {"hex", to_hex(raw)}}));
     return;
   }
   for (size_t i = 0; i < raw.size(); i += 16) {

@@ -11,6 +11,7 @@
 #include "demo.h"
 #include "dump_command.h"
 #include "dump_report.h"
+#include "name_escape.h"
 #include "snapdump/reader.h"
 #include "snapdump/snapshot.h"
 #include "snapshot_report.h"
@@ -41,7 +42,7 @@ int run_snapshot(pid_t pid, const std::string& flags_text, bool clone, bool no_c
   // time the target was stopped, not the time so far.
   if (hold) snapshot.release_target();
   if (json) {
-    fmt::print("{}\n", snapdump::cli::snapshot_to_json(snapshot).dump(2));
+    fmt::print("{}\n", snapdump::cli::json_text(snapdump::cli::snapshot_to_json(snapshot)));
   } else {
     snapdump::cli::print_snapshot(stdout, snapshot);
   }
@@ -59,6 +60,7 @@ int main(int argc, char** argv) {
       "resumes, even if snapdump is killed.",
       "snapdump"};
   app.require_subcommand(1);
+  app.footer(snapdump::cli::kNamesHelp);
   app.set_version_flag("--version", "snapdump 0.1.0");
 
   auto* snap = app.add_subcommand(
@@ -78,7 +80,7 @@ int main(int argc, char** argv) {
   snap->add_flag("--leave-unrestartable-running", leave_running,
                  "do not stop threads blocked in epoll_wait, semop or sigtimedwait (a stop makes "
                  "them return EINTR); their registers are partial");
-  snap->add_flag("--json", json, "print JSON instead of text");
+  snap->add_flag("--json", json, snapdump::cli::kJsonFlagHelp);
 
   snapdump::cli::DumpArgs dump_args;
   snapdump::cli::add_dump_command(app, dump_args);
@@ -92,10 +94,11 @@ int main(int argc, char** argv) {
   inspect->add_option("FILE", inspect_file, "minidump to read")->required();
   bool inspect_json = false;
   std::string inspect_stream;
-  inspect->add_flag("--json", inspect_json, "print JSON for scripts instead of text");
+  inspect->add_flag("--json", inspect_json, snapdump::cli::kJsonFlagHelp);
   inspect->add_option("--stream", inspect_stream,
                       "print only the stream NAME (ThreadList, ModuleList, LinuxMaps, ...): text streams "
-                      "as text, others as JSON or a hex dump");
+                      "as text, line by line and escaped (LinuxCmdLine and LinuxEnviron one entry per "
+                      "line), others as JSON or a hex dump");
 
   auto* demo = app.add_subcommand(
       "demo",
@@ -117,7 +120,7 @@ int main(int argc, char** argv) {
       if (!inspect_stream.empty()) {
         snapdump::cli::print_stream(stdout, dump, inspect_stream, inspect_json);
       } else if (inspect_json) {
-        fmt::print("{}\n", snapdump::cli::dump_to_json(dump).dump(2));
+        fmt::print("{}\n", snapdump::cli::json_text(snapdump::cli::dump_to_json(dump)));
       } else {
         snapdump::cli::print_dump(stdout, dump);
       }
@@ -127,7 +130,8 @@ int main(int argc, char** argv) {
         // A dump cut short (a stream whose writer stopped) says so first: the other problems follow from it.
         bool truncated = dump.problems().front().rfind("truncated:", 0) == 0;
         fmt::print(stderr, "snapdump: {}: {} problem{} (listed with the output): the dump is {}\n",
-                   inspect_file, dump.problems().size(), dump.problems().size() == 1 ? "" : "s",
+                   snapdump::cli::escape_text(inspect_file), dump.problems().size(),
+                   dump.problems().size() == 1 ? "" : "s",
                    truncated ? "truncated (its end is missing)" : "truncated or corrupt");
         return 1;
       }
@@ -135,13 +139,13 @@ int main(int argc, char** argv) {
     }
     if (*app.get_subcommand("dump")) return snapdump::cli::run_dump(dump_args);
   } catch (const snapdump::Error& e) {
-    fmt::print(stderr, "snapdump: {}: {}\n", snapdump::to_string(e.code()), e.what());
+    fmt::print(stderr, "snapdump: {}: {}\n", snapdump::to_string(e.code()), snapdump::cli::escape_lines(e.what()));
     return 1;
   } catch (const std::invalid_argument& e) {
-    fmt::print(stderr, "snapdump: {}\n", e.what());
+    fmt::print(stderr, "snapdump: {}\n", snapdump::cli::escape_lines(e.what()));
     return 2;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "snapdump: {}\n", e.what());
+    fmt::print(stderr, "snapdump: {}\n", snapdump::cli::escape_lines(e.what()));
     return 1;
   }
   return 0;
