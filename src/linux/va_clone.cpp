@@ -200,8 +200,8 @@ class FirstHelper {
 // through the stopped carrier thread. A run whose flag could not be cleared is left as it was.
 class ForkFlags {
  public:
-  ForkFlags(VaClone::DontForkRuns runs, TracedThread& carrier, pid_t target, uint64_t gadget)
-      : runs_(runs), carrier_(carrier), target_(target), gadget_(gadget) {}
+  ForkFlags(VaClone::DontForkRuns runs, TracedThread& carrier, uint64_t gadget)
+      : runs_(runs), carrier_(carrier), gadget_(gadget) {}
   ForkFlags(const ForkFlags&) = delete;
   ForkFlags& operator=(const ForkFlags&) = delete;
   ~ForkFlags() { restore(); }
@@ -244,7 +244,6 @@ class ForkFlags {
  private:
   VaClone::DontForkRuns runs_;
   TracedThread& carrier_;
-  pid_t target_;
   uint64_t gadget_;
   TracedThread* helper_ = nullptr;
   user_regs_struct regs_{};
@@ -297,7 +296,7 @@ VaClone VaClone::create(pid_t target, TracedThread& thread, const user_regs_stru
     }
     TracedThread& forker = clone.parent_.seized() ? clone.parent_ : maker;
     if (!runs.keep.empty()) {
-      fork_flags.emplace(runs, thread, target, gadget);
+      fork_flags.emplace(runs, thread, gadget);
       fork_flags->clear(forker);
       done("dontfork-cleared");
     }
