@@ -25,6 +25,8 @@ struct Memory64Plan {
   };
   std::vector<Entry> regions;
   bool ask = true;  // IncludeVmRegionCallback still wants to be called
+  // The ranges the Memory64List holds, [start, end), once stream_memory64 has written them.
+  std::vector<std::pair<uint64_t, uint64_t>> written;
 };
 
 // First pass: the regions to write (IncludeVmRegionCallback, first call per region).

@@ -1,6 +1,6 @@
 // MemoryList (the plan's ranges: stacks, instruction windows and what the flags and callbacks
-// added), MemoryInfoList and the full-memory Memory64List, whose bytes are streamed from the
-// snapshot to the sink after everything else.
+// added) and the full-memory Memory64List, whose bytes are streamed from the snapshot to the
+// sink after everything else. The MemoryInfoList is in memory_info_list.cpp.
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -98,26 +98,6 @@ void write_memory_list(WriteContext& ctx) {
     ctx.steering.check_cancel("writing the memory list");
   }
   ctx.builder.add_list_stream(format::StreamType::MemoryList, descriptors);
-}
-
-void write_memory_info_list(WriteContext& ctx) {
-  std::vector<format::MemoryInfo> infos;
-  for (const VmRegionInfo& r : ctx.plan.regions) {
-    format::MemoryInfo i{};
-    i.base_address = r.base;
-    i.allocation_base = r.allocation_base;
-    i.allocation_protect = r.allocation_protect;
-    i.region_size = r.size;
-    i.state = r.state;
-    i.protect = r.protect;
-    i.type = r.type;
-    infos.push_back(i);
-  }
-  format::MemoryInfoListHeader h{sizeof h, sizeof(format::MemoryInfo), infos.size()};
-  uint32_t rva = ctx.builder.append(h);
-  ctx.builder.append(infos.data(), infos.size() * sizeof(format::MemoryInfo));
-  ctx.builder.add_stream(format::StreamType::MemoryInfoList, rva,
-                         static_cast<uint32_t>(sizeof h + infos.size() * sizeof(format::MemoryInfo)));
 }
 
 namespace {
@@ -226,6 +206,9 @@ uint32_t stream_memory64(WriteContext& ctx, Sink& sink, Memory64Plan& plan) {
       }
     }
     ctx.steering.check_cancel("writing full memory");
+  }
+  for (const format::MemoryDescriptor64& d : descriptors) {
+    plan.written.emplace_back(d.start_of_memory_range, d.start_of_memory_range + d.data_size);
   }
   format::Memory64ListHeader h{descriptors.size(), base};
   sink.write_at(plan.rva, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(&h), sizeof h));

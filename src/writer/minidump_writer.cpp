@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "writer/memory64.h"
+#include "writer/memory_info_list.h"
 #include "writer/sink.h"
 #include "writer/streams.h"
 
@@ -86,7 +87,6 @@ DumpResult write_dump(const Snapshot& snapshot, const DumpOptions& options, writ
   writer::write_module_list(ctx);
   if (options.type & dump::kWithUnloadedModules) writer::write_unloaded_module_list(ctx);
   if (options.type & dump::kWithTokenInformation) writer::write_token(ctx);
-  if (options.type & dump::kWithFullMemoryInfo) writer::write_memory_info_list(ctx);
   if (options.type & dump::kWithHandleData) writer::write_handle_data(ctx);
   writer::write_linux_streams(ctx);
   writer::write_dso_debug(ctx);
@@ -96,12 +96,19 @@ DumpResult write_dump(const Snapshot& snapshot, const DumpOptions& options, writ
   writer::Memory64Plan memory64;
   bool full = options.type & dump::kWithFullMemory;
   if (full) memory64 = writer::reserve_memory64(ctx);
+  // After the Memory64List's plan: the MemoryInfoList is split at the ranges the dump holds.
+  writer::MemoryInfoTable memory_info;
+  if (options.type & dump::kWithFullMemoryInfo) memory_info = writer::write_memory_info_list(ctx, full ? &memory64 : nullptr);
 
   std::unique_ptr<writer::Sink> sink = open_sink();
   sink->append(builder.bytes());
   if (full) {
     uint32_t size = writer::stream_memory64(ctx, *sink, memory64);
     builder.set_stream_size(format::StreamType::Memory64List, size);
+    if (memory_info.deferred) {
+      builder.set_stream_size(format::StreamType::MemoryInfoList,
+                              writer::finish_memory_info_list(ctx, *sink, memory_info, memory64));
+    }
     uint32_t dir = sizeof(format::Header);
     sink->write_at(dir, std::span<const uint8_t>(builder.bytes().data() + dir,
                                                  builder.stream_count() * sizeof(format::Directory)));
