@@ -416,6 +416,11 @@ TEST(WinKeywords, WmainProgramsBuildAsTheReadmeSaysAndGetTheirArguments) {
   EXPECT_EQ(ran.exit_code, 5) << ran.err;
   EXPECT_EQ(ran.out, expected);
 
+  // The same program built by CMake, linking the target snapdump_win.
+  ran = run(WMAIN_SAMPLE_PATH);
+  EXPECT_EQ(ran.exit_code, 5) << ran.err;
+  EXPECT_EQ(ran.out, expected);
+
   // The same in C++: <windows.h> gives wmain C linkage, as Microsoft's compiler does.
   std::string cxx = dir.write("wmain.cpp", R"(#include <windows.h>
 #include <cstdio>
