@@ -4,17 +4,21 @@
 // and keep each piece's allocation, and every reader the suite uses must still take the dump.
 // (support/read_dump checks the same rule on every dump the other tests read back.)
 #include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "snapdump/format/constants.h"
+#include "snapdump/format/structs.h"
 #include "snapdump/minidump.h"
 #include "snapdump/reader.h"
 #include "snapdump/snapshot.h"
 #include "support/external_readers.h"
+#include "support/file_bytes.h"
 #include "support/read_dump.h"
 #include "support/target_process.h"
 
@@ -136,6 +140,49 @@ TEST(MemoryInfoLayout, SmallDumpStacksBeginEntries) {
   EXPECT_TRUE(d.problems().empty());
   // Stacks from 128 bytes below rsp, and 256 bytes either side of each rip.
   EXPECT_GE(expect_split_map(d, snap), static_cast<int>(snap.threads().size()));
+  std::filesystem::remove(path);
+}
+
+// LLDB lists regions from the LinuxMaps stream when a dump has one; without it, it reads the
+// MemoryInfoList: the split entries (not page-aligned where a stack is written from below rsp)
+// are what it shows.
+TEST(MemoryInfoLayout, LldbReadsTheSplitMapWhenItIsTheOnlyOne) {
+  auto target = TargetProcess::spawn({"--threads", "2"});
+  Snapshot snap = Snapshot::capture(target->pid(), capture_flags_for(dump::kNormal));
+  DumpOptions options;
+  options.type = dump::kWithFullMemoryInfo;
+  std::string path = testing::temp_dump_path("layout-lldb");
+  write_minidump(snap, path, options);
+  std::vector<uint8_t> bytes = testing::file_bytes(path);
+  format::Header header;
+  std::memcpy(&header, bytes.data(), sizeof header);
+  bool dropped = false;
+  for (uint32_t i = 0; i < header.number_of_streams; ++i) {
+    format::Directory entry;
+    uint8_t* at = bytes.data() + header.stream_directory_rva + i * sizeof entry;
+    std::memcpy(&entry, at, sizeof entry);
+    if (entry.stream_type != static_cast<uint32_t>(format::StreamType::LinuxMaps)) continue;
+    entry = format::Directory{};  // an Unused entry, which every reader skips
+    std::memcpy(at, &entry, sizeof entry);
+    dropped = true;
+  }
+  ASSERT_TRUE(dropped);
+  std::ofstream(path, std::ios::binary | std::ios::trunc).write(reinterpret_cast<const char*>(bytes.data()),
+                                                                 static_cast<std::streamsize>(bytes.size()));
+  auto d = reader::Minidump::open(path);
+  const ThreadEntry& thread = snap.threads().back();
+  auto entries = d.memory_info();
+  const reader::MemoryInfoView* e = entry_at(entries, thread.regs.rsp);
+  ASSERT_NE(e, nullptr);
+  ASSERT_NE(e->base % 4096, 0u) << "the stack's entry starts 128 bytes below rsp";
+  char rsp[32], expected[64];
+  std::snprintf(rsp, sizeof rsp, "0x%llx", static_cast<unsigned long long>(thread.regs.rsp));
+  std::snprintf(expected, sizeof expected, "[0x%016llx-0x%016llx) rw-", static_cast<unsigned long long>(e->base),
+                static_cast<unsigned long long>(e->base + e->size));
+  auto lldb = testing::lldb_batch(path, {std::string("memory region ") + rsp});
+  EXPECT_EQ(lldb.exit_code, 0) << lldb.out << lldb.err;
+  EXPECT_NE(lldb.out.find(expected), std::string::npos) << expected << "\n" << lldb.out;
+  EXPECT_TRUE(testing::run_minidump_dump(path).ok);
   std::filesystem::remove(path);
 }
 
