@@ -129,13 +129,19 @@ TEST(MemoryInfoLayout, FullDumpRangesBeginAndEndEntries) {
   std::filesystem::remove(path);
 }
 
+// A small dump with the memory map (MiniDumpWithFullMemoryInfo); returns its path.
+std::string small_dump(const Snapshot& snap, const std::string& name) {
+  DumpOptions options;
+  options.type = dump::kWithFullMemoryInfo;
+  std::string path = testing::temp_dump_path(name);
+  write_minidump(snap, path, options);
+  return path;
+}
+
 TEST(MemoryInfoLayout, SmallDumpStacksBeginEntries) {
   auto target = TargetProcess::spawn({"--threads", "2"});
   Snapshot snap = Snapshot::capture(target->pid(), capture_flags_for(dump::kNormal));
-  DumpOptions options;
-  options.type = dump::kWithFullMemoryInfo;
-  std::string path = testing::temp_dump_path("layout-small");
-  write_minidump(snap, path, options);
+  std::string path = small_dump(snap, "layout-small");
   auto d = reader::Minidump::open(path);
   EXPECT_TRUE(d.problems().empty());
   // Stacks from 128 bytes below rsp, and 256 bytes either side of each rip.
@@ -149,10 +155,7 @@ TEST(MemoryInfoLayout, SmallDumpStacksBeginEntries) {
 TEST(MemoryInfoLayout, LldbReadsTheSplitMapWhenItIsTheOnlyOne) {
   auto target = TargetProcess::spawn({"--threads", "2"});
   Snapshot snap = Snapshot::capture(target->pid(), capture_flags_for(dump::kNormal));
-  DumpOptions options;
-  options.type = dump::kWithFullMemoryInfo;
-  std::string path = testing::temp_dump_path("layout-lldb");
-  write_minidump(snap, path, options);
+  std::string path = small_dump(snap, "layout-lldb");
   std::vector<uint8_t> bytes = testing::file_bytes(path);
   format::Header header;
   std::memcpy(&header, bytes.data(), sizeof header);
