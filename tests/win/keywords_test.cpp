@@ -9,6 +9,7 @@
 
 // Standard headers after <windows.h>: its macros must break none of them.
 #include <algorithm>
+#include <cctype>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -17,7 +18,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
-#include <regex>
+#include <regex>  // with <windows.h> before it: <regex> uses __in and __out
 #include <set>
 #include <sstream>
 #include <string>
@@ -156,6 +157,25 @@ namespace {
 
 std::string source_dir() { return SNAPDUMP_SOURCE_DIR; }
 
+struct Macro {
+  std::string name;
+  bool function_like = false;
+};
+
+// The macros a header defines, in order: each line "#define NAME ..." or "#define NAME(...".
+std::vector<Macro> defined_macros(const std::string& header) {
+  std::vector<Macro> out;
+  std::istringstream in(header);
+  const std::string define = "#define ";
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(define, 0) != 0) continue;
+    size_t end = define.size();
+    while (end < line.size() && (std::isalnum(static_cast<unsigned char>(line[end])) || line[end] == '_')) ++end;
+    out.push_back({line.substr(define.size(), end - define.size()), end < line.size() && line[end] == '('});
+  }
+  return out;
+}
+
 std::string read_text(const std::string& path) {
   std::ifstream in(path);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
@@ -269,22 +289,27 @@ TEST(WinKeywords, TheTestsUseEveryKeywordAndModifier) {
   const std::string c = read_text(source_dir() + "/tests/win/keywords_c.c");
   ASSERT_FALSE(header.empty());
   const std::set<std::string> cxx_only = {"__single_inheritance", "__multiple_inheritance", "__virtual_inheritance"};
-  std::regex keyword(R"(#define (__?[a-z][A-Za-z0-9_]*)\b)"), modifier(R"(#define SNAPDUMP_WIN_DECLSPEC_([a-z_]+) )");
   int keywords = 0, modifiers = 0;
-  for (auto it = std::sregex_iterator(header.begin(), header.end(), keyword); it != std::sregex_iterator(); ++it) {
-    std::string name = (*it)[1];
-    if (name == "__declspec") continue;  // used with each modifier below
+  const std::string prefix = "SNAPDUMP_WIN_DECLSPEC_";
+  for (const Macro& m : defined_macros(header)) {
+    const std::string& name = m.name;
+    auto lower = [&](size_t i) { return i < name.size() && std::islower(static_cast<unsigned char>(name[i])); };
+    if (name.rfind(prefix, 0) == 0 && lower(prefix.size())) {
+      std::string use = "__declspec(" + name.substr(prefix.size());
+      ++modifiers;
+      EXPECT_NE(cxx.find(use), std::string::npos) << use << ") has no C++ use";
+      EXPECT_NE(c.find(use), std::string::npos) << use << ") has no C use";
+      continue;
+    }
+    // The keywords: _cdecl, __int64, ... (not the upper-case macros of windef.h and winnt.h)
+    size_t first = name.find_first_not_of('_');
+    if (name[0] != '_' || first > 2 || !lower(first)) continue;
+    if (name == "__declspec") continue;  // used with each modifier
     ++keywords;
     EXPECT_NE(cxx.find(name), std::string::npos) << name << " has no C++ use";
     if (!cxx_only.count(name)) {
       EXPECT_NE(c.find(name), std::string::npos) << name << " has no C use";
     }
-  }
-  for (auto it = std::sregex_iterator(header.begin(), header.end(), modifier); it != std::sregex_iterator(); ++it) {
-    std::string use = "__declspec(" + std::string((*it)[1]);
-    ++modifiers;
-    EXPECT_NE(cxx.find(use), std::string::npos) << use << ") has no C++ use";
-    EXPECT_NE(c.find(use), std::string::npos) << use << ") has no C use";
   }
   EXPECT_GE(keywords, 20);
   EXPECT_GE(modifiers, 20);
@@ -343,13 +368,11 @@ snapdump::testing::CommandResult build(const std::string& compiler, const std::v
 // follow <windows.h>): each is defined and leaves valid code.
 TEST(WinKeywords, EverySalAnnotationCompilesInCAndCxx) {
   const std::string header = read_text(source_dir() + "/include/snapdump/win/sal.h");
-  std::regex annotation(R"(#define (_[A-Za-z0-9_]+)(\(\.\.\.\))?)");
   std::string uses;
   int count = 0;
-  for (auto it = std::sregex_iterator(header.begin(), header.end(), annotation); it != std::sregex_iterator(); ++it) {
-    std::string name = (*it)[1];
-    if (name.rfind("SNAPDUMP_", 0) == 0 || name.rfind("_SNAPDUMP", 0) == 0) continue;
-    std::string use = (*it)[2].matched ? name + "(count, 1)" : name;
+  for (const Macro& m : defined_macros(header)) {
+    if (m.name[0] != '_') continue;  // the header's own guard
+    std::string use = m.function_like ? m.name + "(count, 1)" : m.name;
     uses += "int use_" + std::to_string(count++) + "(" + use + " int* p, int count);\n";
   }
   ASSERT_GE(count, 250);
