@@ -15,9 +15,10 @@
 
 extern int wmain(int argc, wchar_t** argv, wchar_t** envp) __attribute__((weak));
 
-/* Live as long as the program, as argv does (and reachable, for leak checkers). */
-static wchar_t** wide_argv;
-static wchar_t** wide_envp;
+/* Live as long as the program, as argv does. External, so that the stores stay (a static the
+ * compiler sees no other reader of may be dropped) and leak checkers see the blocks reachable. */
+wchar_t** snapdump_win_wargv;
+wchar_t** snapdump_win_wenvp;
 
 __attribute__((weak)) int main(int argc, char** argv, char** envp) {
   if (!wmain) {
@@ -27,12 +28,12 @@ __attribute__((weak)) int main(int argc, char** argv, char** envp) {
             argc > 0 ? argv[0] : "program");
     return 127;
   }
-  wide_argv = snapdump_win_wide_strings(argv);
-  wide_envp = snapdump_win_wide_strings(envp);
-  if (!wide_argv || !wide_envp) {
+  snapdump_win_wargv = snapdump_win_wide_strings(argv);
+  snapdump_win_wenvp = snapdump_win_wide_strings(envp);
+  if (!snapdump_win_wargv || !snapdump_win_wenvp) {
     fprintf(stderr, "%s: out of memory converting the arguments for wmain\n", argc > 0 ? argv[0] : "program");
     return 127;
   }
   /* The two-argument wmain ignores the third, as with the Microsoft runtime. */
-  return wmain(argc, wide_argv, wide_envp);
+  return wmain(argc, snapdump_win_wargv, snapdump_win_wenvp);
 }
