@@ -9,6 +9,8 @@ install(TARGETS snapdump_core snapdump_shared EXPORT snapdumpTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/snapdump DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# The main of programs written with wmain, which snapdump-win.pc links (src/win/entry/wmain.c).
+install(TARGETS snapdump_wmain ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 
 set(snapdump_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/snapdump)
 install(EXPORT snapdumpTargets NAMESPACE snapdump:: DESTINATION ${snapdump_cmake_dir})

@@ -25,14 +25,20 @@ struct Memory64Plan {
   std::vector<Piece> pieces;
   bool forward_only = false;
   uint64_t base_rva = 0;  // forward only: where the bytes begin, written in the table up front
+  // The ranges the Memory64List holds, [start, end), once stream_memory64 has written them
+  // (for a stream, the planned pieces).
+  std::vector<std::pair<uint64_t, uint64_t>> written;
 };
 
 // Plans the pass and reserves the table as the image's last bytes (IncludeVmRegionCallback,
 // both calls per region). `forward_only`: the table is final now, for a stream.
 Memory64Plan plan_memory64(WriteContext& ctx, bool forward_only);
+// For a stream: the image is complete (nothing more is appended to it), so the table gets its
+// final descriptors and where the bytes begin. Nothing for a file.
+void seal_memory64_table(WriteContext& ctx, Memory64Plan& plan);
 // Streams the bytes after the image; returns the stream's final size (header plus the
 // descriptors actually written; for a stream, the planned size). `zero_filled` counts a
 // stream's bytes that could not be read.
-uint32_t stream_memory64(WriteContext& ctx, Sink& sink, const Memory64Plan& plan, uint64_t& zero_filled);
+uint32_t stream_memory64(WriteContext& ctx, Sink& sink, Memory64Plan& plan, uint64_t& zero_filled);
 
 }  // namespace snapdump::writer

@@ -1,6 +1,6 @@
 // MemoryList (the plan's ranges: stacks, instruction windows and what the flags and callbacks
-// added), MemoryInfoList and the full-memory Memory64List, whose bytes are streamed from the
-// snapshot to the sink after everything else.
+// added) and the full-memory Memory64List, whose bytes are streamed from the snapshot to the
+// sink after everything else. The MemoryInfoList is in memory_info_list.cpp.
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -104,26 +104,6 @@ void write_memory_list(WriteContext& ctx) {
   ctx.builder.add_list_stream(format::StreamType::MemoryList, descriptors);
 }
 
-void write_memory_info_list(WriteContext& ctx) {
-  std::vector<format::MemoryInfo> infos;
-  for (const VmRegionInfo& r : ctx.plan.regions) {
-    format::MemoryInfo i{};
-    i.base_address = r.base;
-    i.allocation_base = r.allocation_base;
-    i.allocation_protect = r.allocation_protect;
-    i.region_size = r.size;
-    i.state = r.state;
-    i.protect = r.protect;
-    i.type = r.type;
-    infos.push_back(i);
-  }
-  format::MemoryInfoListHeader h{sizeof h, sizeof(format::MemoryInfo), infos.size()};
-  uint32_t rva = ctx.builder.append(h);
-  ctx.builder.append(infos.data(), infos.size() * sizeof(format::MemoryInfo));
-  ctx.builder.add_stream(format::StreamType::MemoryInfoList, rva,
-                         static_cast<uint32_t>(sizeof h + infos.size() * sizeof(format::MemoryInfo)));
-}
-
 namespace {
 
 // IncludeVmRegionCallback: narrows [start, end) to the answer, a page-aligned subset. Returns
@@ -200,19 +180,21 @@ Memory64Plan plan_memory64(WriteContext& ctx, bool forward_only) {
   size_t size = sizeof(format::Memory64ListHeader) + plan.slots * sizeof(format::MemoryDescriptor64);
   plan.rva = ctx.builder.reserve(size, 8);
   ctx.builder.add_stream(format::StreamType::Memory64List, plan.rva, static_cast<uint32_t>(size));
-  if (forward_only) {
-    plan.base_rva = ctx.builder.size();
-    ctx.builder.patch(plan.rva, format::Memory64ListHeader{plan.pieces.size(), plan.base_rva});
-    uint32_t at = plan.rva + sizeof(format::Memory64ListHeader);
-    for (const Memory64Plan::Piece& p : plan.pieces) {
-      ctx.builder.patch(at, format::MemoryDescriptor64{p.start, p.end - p.start});
-      at += sizeof(format::MemoryDescriptor64);
-    }
-  }
   return plan;
 }
 
-uint32_t stream_memory64(WriteContext& ctx, Sink& sink, const Memory64Plan& plan, uint64_t& zero_filled) {
+void seal_memory64_table(WriteContext& ctx, Memory64Plan& plan) {
+  if (!plan.forward_only) return;
+  plan.base_rva = ctx.builder.size();
+  ctx.builder.patch(plan.rva, format::Memory64ListHeader{plan.pieces.size(), plan.base_rva});
+  uint32_t at = plan.rva + sizeof(format::Memory64ListHeader);
+  for (const Memory64Plan::Piece& p : plan.pieces) {
+    ctx.builder.patch(at, format::MemoryDescriptor64{p.start, p.end - p.start});
+    at += sizeof(format::MemoryDescriptor64);
+  }
+}
+
+uint32_t stream_memory64(WriteContext& ctx, Sink& sink, Memory64Plan& plan, uint64_t& zero_filled) {
   // Descriptors list the data contiguously in order. In a file, a piece that turns out partly
   // unreadable is cut at the first unreadable byte (or, scanning partial pages, resumes after
   // it); in a stream, whose table is already written, those bytes are zeros.
@@ -282,7 +264,13 @@ uint32_t stream_memory64(WriteContext& ctx, Sink& sink, const Memory64Plan& plan
     if (p.ends_region) ctx.steering.check_cancel("writing full memory");
   }
   if (ctx.options.release_written_memory) ctx.snapshot.release_memory(0, 0);  // the last batch
-  if (forward) return static_cast<uint32_t>(sizeof(format::Memory64ListHeader) + plan.pieces.size() * sizeof(format::MemoryDescriptor64));
+  if (forward) {
+    for (const Memory64Plan::Piece& p : plan.pieces) plan.written.emplace_back(p.start, p.end);
+    return static_cast<uint32_t>(sizeof(format::Memory64ListHeader) + plan.pieces.size() * sizeof(format::MemoryDescriptor64));
+  }
+  for (const format::MemoryDescriptor64& d : descriptors) {
+    plan.written.emplace_back(d.start_of_memory_range, d.start_of_memory_range + d.data_size);
+  }
   format::Memory64ListHeader h{descriptors.size(), base};
   sink.write_at(plan.rva, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(&h), sizeof h));
   sink.write_at(plan.rva + sizeof h, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(descriptors.data()),

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "writer/memory_info_list.h"
 #include "writer/memory64.h"
 #include "writer/output.h"
 #include "writer/sink.h"
@@ -99,7 +100,6 @@ DumpResult write_dump(const Snapshot& snapshot, const DumpOptions& options, writ
   writer::write_module_list(ctx);
   if (options.type & dump::kWithUnloadedModules) writer::write_unloaded_module_list(ctx);
   if (options.type & dump::kWithTokenInformation) writer::write_token(ctx);
-  if (options.type & dump::kWithFullMemoryInfo) writer::write_memory_info_list(ctx);
   if (options.type & dump::kWithHandleData) writer::write_handle_data(ctx);
   writer::write_linux_streams(ctx);
   writer::write_dso_debug(ctx);
@@ -110,6 +110,11 @@ DumpResult write_dump(const Snapshot& snapshot, const DumpOptions& options, writ
   bool full = options.type & dump::kWithFullMemory;
   // The Memory64List's table is the image's last part: its bytes follow the image.
   if (full) memory64 = writer::plan_memory64(ctx, choice.forward_only);
+  // After the Memory64List's plan: the MemoryInfoList is split at the ranges the dump holds (for
+  // a stream, the planned pieces, final now; for a file, the ranges written, known afterwards).
+  writer::MemoryInfoTable memory_info;
+  if (options.type & dump::kWithFullMemoryInfo) memory_info = writer::write_memory_info_list(ctx, full ? &memory64 : nullptr);
+  if (full) writer::seal_memory64_table(ctx, memory64);
   uint32_t signature = format::kSignature;
   auto signature_bytes = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(&signature), 4);
   // A stream cannot be patched: its image goes out finished.
@@ -122,6 +127,10 @@ DumpResult write_dump(const Snapshot& snapshot, const DumpOptions& options, writ
     uint32_t size = writer::stream_memory64(ctx, *sink, memory64, zero_filled);
     if (!choice.forward_only) {
       builder.set_stream_size(format::StreamType::Memory64List, size);
+      if (memory_info.deferred) {
+        builder.set_stream_size(format::StreamType::MemoryInfoList,
+                                writer::finish_memory_info_list(ctx, *sink, memory_info, memory64));
+      }
       uint32_t dir = sizeof(format::Header);
       sink->write_at(dir, std::span<const uint8_t>(builder.bytes().data() + dir,
                                                    builder.stream_count() * sizeof(format::Directory)));

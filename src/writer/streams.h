@@ -41,7 +41,6 @@ void write_thread_list(WriteContext& ctx);
 void write_thread_names(WriteContext& ctx);
 void write_thread_info_list(WriteContext& ctx);
 void write_module_list(WriteContext& ctx);
-void write_memory_info_list(WriteContext& ctx);
 void write_handle_data(WriteContext& ctx);
 void write_exception(WriteContext& ctx);
 void write_token(WriteContext& ctx);

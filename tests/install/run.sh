@@ -14,7 +14,7 @@ prefix=$work/prefix
 cmake --install "$build" --prefix "$prefix" >"$work/install.log"
 for f in include/snapdump/snapshot.h include/snapdump/minidump.h include/snapdump/format/structs.h \
          include/snapdump/win/windows.h include/snapdump/win/processsnapshot.h include/snapdump/win/DbgHelp.h \
-         lib/libsnapdump.a lib/libsnapdump.so lib/pkgconfig/snapdump.pc lib/pkgconfig/snapdump-win.pc \
+         lib/libsnapdump.a lib/libsnapdump.so lib/libsnapdump_wmain.a lib/pkgconfig/snapdump.pc lib/pkgconfig/snapdump-win.pc \
          lib/cmake/snapdump/snapdumpConfig.cmake bin/snapdump libexec/snapdump/snapdump_target \
          libexec/snapdump/snapdump-tracer; do
   [[ -e $prefix/$f ]] || { echo "FAIL: $prefix/$f was not installed"; exit 1; }
@@ -83,6 +83,14 @@ for link in shared static; do
   out=$("$work/win-$link" 999999999 "$work/win.dmp" 2>&1 || true)
   [[ $out == *"OpenProcess(999999999) failed: 87"* ]] || { echo "FAIL: win-$link: $out"; exit 1; }
   echo "win-$link: ok"
+  # Microsoft's sample shape: only `int __cdecl wmain(int argc, wchar_t* argv[])`; its main comes
+  # from libsnapdump_wmain.a, and it prints its arguments' code points and exits with argc.
+  gcc -std=c11 -Wall -Wextra -Werror "$here/../win/wmain_sample.c" $flags -Wl,-rpath,"$prefix/lib" \
+    -o "$work/wmain-$link"
+  status=0
+  out=$("$work/wmain-$link" $'caf\xc3\xa9') || status=$?
+  [[ $status == 2 && $out == "63 61 66 e9" ]] || { echo "FAIL: wmain-$link: exit $status: $out"; exit 1; }
+  echo "wmain-$link: ok"
 done
 
 # The installed command, with the demo process from the installed libexec.

@@ -20,6 +20,7 @@
 #include "snapdump/snapshot.h"
 #include "support/proc_state.h"
 #include "support/hex.h"
+#include "support/read_dump.h"
 #include "support/target_process.h"
 
 namespace snapdump {
@@ -86,7 +87,7 @@ TEST(CaptureModules, ACloneWithoutSectionInformationStillDumpsTheBuildIds) {
   EXPECT_THROW(snap.regions(), Error);  // no kVaSpace: not captured
   std::string path = snapdump::testing::temp_dump_path("modules-no-section-info");
   write_minidump(snap, path, {});
-  auto modules = reader::Minidump::open(path).modules();
+  auto modules = testing::read_dump(path).modules();
   std::filesystem::remove(path);
   int checked = 0;
   bool exe = false;

@@ -18,6 +18,7 @@
 
 #include "support/external_readers.h"
 #include "support/foreign_tracer.h"
+#include "support/read_dump.h"
 #include "support/target_process.h"
 
 namespace snapdump {
@@ -166,6 +167,7 @@ TEST(CliDump, ProgressBarOnATerminalOnly) {
   EXPECT_EQ(piped.exit_code, 0) << piped.err;
   EXPECT_EQ(piped.err, "");
   EXPECT_EQ(std::count(piped.out.begin(), piped.out.end(), '\n'), 1) << piped.out;
+  EXPECT_TRUE(testing::read_dump(path).problems().empty());
   std::filesystem::remove(path);
 }
 

@@ -18,6 +18,7 @@
 #include "snapdump/minidump.h"
 #include "snapdump/reader.h"
 #include "snapdump/snapshot.h"
+#include "support/read_dump.h"
 #include "support/target_process.h"
 
 namespace snapdump {
@@ -119,7 +120,7 @@ TEST(DumpCallbacks, IncludeThreadAndThreadExcludeOrNarrowThreads) {
   options.callbacks = &cb;
   std::string path = temp_dump("threads");
   write_minidump(snap, path, options);
-  auto d = reader::Minidump::open(path);
+  auto d = testing::read_dump(path);
   auto threads = d.threads();
   EXPECT_EQ(threads.size(), snap.threads().size() - 1);
   EXPECT_EQ(find_thread(threads, cb.drop), nullptr);
@@ -150,7 +151,7 @@ TEST(DumpCallbacks, ThreadCallbackSeesTheStackThatIsWritten) {
   options.callbacks = &cb;
   std::string path = temp_dump("bounds");
   write_minidump(snap, path, options);
-  auto d = reader::Minidump::open(path);
+  auto d = testing::read_dump(path);
   ASSERT_EQ(cb.bounds.size(), d.threads().size());
   for (const auto& t : d.threads()) {
     ASSERT_TRUE(cb.bounds.count(t.tid)) << t.tid;
@@ -184,7 +185,7 @@ TEST(DumpCallbacks, IncludeModuleAndModuleExcludeOrNarrowModules) {
   options.callbacks = &cb;
   std::string path = temp_dump("modules");
   write_minidump(snap, path, options);
-  auto d = reader::Minidump::open(path);
+  auto d = testing::read_dump(path);
   bool saw_exe = false;
   for (const auto& m : d.modules()) {
     EXPECT_NE(m.base, cb.drop_base) << m.name;
@@ -226,7 +227,7 @@ TEST(DumpCallbacks, MemoryAddsAndRemoveMemoryRemovesRanges) {
   // Without callbacks neither range is in a normal dump.
   std::string plain = temp_dump("plain");
   write_minidump(snap, plain, {});
-  auto without = reader::Minidump::open(plain);
+  auto without = testing::read_dump(plain);
   EXPECT_FALSE(dump_holds(without, secret, text));
 
   AddAndRemove cb;
@@ -236,7 +237,7 @@ TEST(DumpCallbacks, MemoryAddsAndRemoveMemoryRemovesRanges) {
   options.callbacks = &cb;
   std::string path = temp_dump("memory");
   write_minidump(snap, path, options);
-  auto d = reader::Minidump::open(path);
+  auto d = testing::read_dump(path);
   EXPECT_TRUE(dump_holds(d, secret, text));
   std::vector<uint8_t> page(4096);
   EXPECT_EQ(d.read_memory(heap, page), 4096u);  // the first page stays, the second is removed
@@ -373,7 +374,7 @@ TEST(DumpCallbacks, ReadMemoryFailureIgnoresOrFailsAndIgnoreInaccessibleSkipsIt)
   write_minidump(snap, path, options, {.replace_existing = true});
   ASSERT_EQ(cb.failures.size(), 1u);
   EXPECT_EQ(cb.failures[0].first, start + readable);
-  auto d = reader::Minidump::open(path);
+  auto d = testing::read_dump(path);
   std::vector<uint8_t> bytes(3 * 4096);
   EXPECT_EQ(d.read_memory(start, bytes), readable);  // the readable page is kept, the tail left out
   EXPECT_EQ(bytes[0], 0x5C);

@@ -26,6 +26,7 @@
 #include "snapdump/reader.h"
 #include "snapdump/snapshot.h"
 #include "support/file_bytes.h"
+#include "support/read_dump.h"
 #include "support/target_process.h"
 
 namespace snapdump {
@@ -141,7 +142,7 @@ TEST(DumpFileIo, FullDumpMemoryGoesPastThePageCacheWhereTheFileSystemTakesDirect
   uint64_t base = memory64_base_rva(path);
   uint64_t cached = cached_bytes_from(pages, base);
   bool direct = takes_direct_writes(std::filesystem::path(path).parent_path());
-  auto d = reader::Minidump::open(path);
+  auto d = testing::read_dump(path);
   uint64_t memory64 = 0;
   for (const auto& range : d.memory()) memory64 += range.from_memory64 ? range.bytes.size() : 0;
   EXPECT_GE(memory64, kHeapBytes);
@@ -172,7 +173,7 @@ TEST(DumpFileIo, DirectWritesHoldTheSameBytesAsThePageCachePath) {
   close(fd);
   EXPECT_EQ(by_fd.direct_io_bytes, 0u);
   EXPECT_EQ(by_path.memory_bytes, by_fd.memory_bytes);
-  auto a = reader::Minidump::open(direct), b = reader::Minidump::open(buffered);
+  auto a = testing::read_dump(direct), b = testing::read_dump(buffered);
   auto ra = a.memory(), rb = b.memory();
   ASSERT_EQ(ra.size(), rb.size());
   for (size_t i = 0; i < ra.size(); ++i) {
@@ -226,7 +227,7 @@ TEST(DumpFileIo, AChunkThatIsNotWholePagesSendsTheRestThroughThePageCache) {
   }
   // The file is whole: the heap holds the kept bytes and stops there; every other range is
   // byte for byte the reference dump's.
-  auto d = reader::Minidump::open(path), r = reader::Minidump::open(reference);
+  auto d = testing::read_dump(path), r = testing::read_dump(reference);
   std::vector<uint8_t> beyond(16);
   EXPECT_EQ(d.read_memory(t.heap + cb.keep, beyond), 0u);
   expect_heap_pattern(d, t.heap, cb.keep & ~uint64_t{7});

@@ -17,6 +17,7 @@
 #include "snapdump/reader.h"
 #include "snapdump/snapshot.h"
 #include "support/external_readers.h"
+#include "support/read_dump.h"
 #include "support/target_process.h"
 
 namespace snapdump {
@@ -44,7 +45,7 @@ class DumpTypeFlags : public ::testing::Test {
     options.type = type;
     options.callbacks = callbacks;
     write_minidump(*snap_, path_, options, {.replace_existing = true});
-    auto d = reader::Minidump::open(path_);
+    auto d = testing::read_dump(path_);
     EXPECT_TRUE(d.problems().empty()) << ::testing::PrintToString(d.problems());
     return d;
   }
@@ -284,7 +285,7 @@ TEST(DumpTypeFlagsPartialPages, ScanInaccessiblePartialPagesKeepsTheReadablePart
   DumpOptions options;
   options.type = dump::kWithFullMemory | dump::kIgnoreInaccessibleMemory | dump::kScanInaccessiblePartialPages;
   write_minidump(snap, path, options);
-  auto d = reader::Minidump::open(path);
+  auto d = testing::read_dump(path);
   EXPECT_TRUE(d.problems().empty());
   std::vector<uint8_t> bytes(3 * 4096);
   EXPECT_EQ(d.read_memory(start, bytes), m["readable"].get<size_t>());

@@ -22,6 +22,7 @@
 #include "snapdump/reader.h"
 #include "snapdump/snapshot.h"
 #include "support/file_bytes.h"
+#include "support/read_dump.h"
 #include "support/target_process.h"
 
 namespace snapdump {
@@ -72,7 +73,7 @@ TEST(DumpVmCallbacks, VmPostReadRedactsASecretInTheFile) {
   EXPECT_GT(cb.pre, 0);
   EXPECT_EQ(cb.pre, cb.post);
   EXPECT_FALSE(contains(file_bytes(path), text));
-  auto d = reader::Minidump::open(path);
+  auto d = testing::read_dump(path);
   std::string got(text.size(), '\0');
   ASSERT_EQ(d.read_memory(address, std::span<uint8_t>(reinterpret_cast<uint8_t*>(got.data()), got.size())),
             got.size());
@@ -107,7 +108,7 @@ TEST(DumpVmCallbacks, VmPreReadCanSupplyTheBytes) {
   options.callbacks = &cb;
   std::string path = temp_dump("supplied");
   write_minidump(snap, path, options);
-  auto d = reader::Minidump::open(path);
+  auto d = testing::read_dump(path);
   std::vector<uint8_t> got(64);
   ASSERT_EQ(d.read_memory(heap, got), 64u);
   EXPECT_TRUE(std::all_of(got.begin(), got.end(), [](uint8_t b) { return b == 0xAB; }));
@@ -147,7 +148,7 @@ TEST(DumpVmCallbacks, VmQueryAnswersDescribeTheRegions) {
   std::string path = temp_dump("query");
   write_minidump(snap, path, options);
   EXPECT_EQ(cb.queries, static_cast<int>(snap.memory_map().size()));
-  auto d = reader::Minidump::open(path);
+  auto d = testing::read_dump(path);
   auto infos = d.memory_info();
   auto it = std::find_if(infos.begin(), infos.end(), [&](const auto& i) { return i.base == r->start; });
   ASSERT_NE(it, infos.end());
@@ -188,7 +189,7 @@ TEST(DumpVmCallbacks, IncludeVmRegionNarrowsRegionsAndIsCalledTwicePerRegion) {
   options.callbacks = &cb;
   std::string path = temp_dump("narrow");
   write_minidump(snap, path, options);
-  auto d = reader::Minidump::open(path);
+  auto d = testing::read_dump(path);
   uint64_t heap_bytes = 0;
   std::set<uint64_t> written_regions;
   for (const auto& m : d.memory()) {
@@ -210,7 +211,7 @@ TEST(DumpVmCallbacks, IncludeVmRegionNarrowsRegionsAndIsCalledTwicePerRegion) {
   options.callbacks = &stop;
   write_minidump(snap, path, options, {.replace_existing = true});
   EXPECT_EQ(stop.calls, 2);  // once per pass
-  auto whole = reader::Minidump::open(path);
+  auto whole = testing::read_dump(path);
   std::vector<uint8_t> bytes(parse_address(target->report()["heap"]["size"]));
   EXPECT_EQ(whole.read_memory(heap, bytes), bytes.size()) << "the heap is written whole again";
   std::filesystem::remove(path);
@@ -228,14 +229,14 @@ TEST(DumpVmCallbacks, SecondaryFlagsWithoutPowerInfoDropsProcessorPowerInfo) {
   Snapshot snap = Snapshot::capture(target->pid(), capture_flags_for(dump::kNormal));
   std::string path = temp_dump("power");
   write_minidump(snap, path, {});
-  EXPECT_TRUE(misc_flags1(reader::Minidump::open(path)) & format::misc::kProcessorPowerInfo);
+  EXPECT_TRUE(misc_flags1(testing::read_dump(path)) & format::misc::kProcessorPowerInfo);
   struct NoPower : DumpCallbacks {
     uint32_t secondary_flags(uint32_t f) override { return f | secondary::kWithoutPowerInfo; }
   } cb;
   DumpOptions options;
   options.callbacks = &cb;
   write_minidump(snap, path, options, {.replace_existing = true});
-  EXPECT_FALSE(misc_flags1(reader::Minidump::open(path)) & format::misc::kProcessorPowerInfo);
+  EXPECT_FALSE(misc_flags1(testing::read_dump(path)) & format::misc::kProcessorPowerInfo);
   struct Bad : DumpCallbacks {
     uint32_t secondary_flags(uint32_t) override { return 0x80; }
   } bad;

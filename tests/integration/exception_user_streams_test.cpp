@@ -15,6 +15,7 @@
 #include "snapdump/reader.h"
 #include "snapdump/snapshot.h"
 #include "support/external_readers.h"
+#include "support/read_dump.h"
 #include "support/target_process.h"
 
 namespace snapdump {
@@ -68,7 +69,7 @@ TEST_F(ExceptionStream, SignalCodeAddressAndTheThreadsContext) {
   options.exception = DumpException{tid, SIGSEGV, 1 /* SEGV_MAPERR */, 0xdead0, {}};
   write_minidump(snap, path, options);
 
-  auto d = reader::Minidump::open(path);
+  auto d = testing::read_dump(path);
   auto exceptions = d.exceptions();
   ASSERT_EQ(exceptions.size(), 1u);
   const auto& e = exceptions[0];
@@ -116,7 +117,7 @@ TEST_F(ExceptionStream, AddressDefaultsToTheInstructionPointerAndAContextCanBeGi
   options.exception = ex;
   write_minidump(snap, path, options);
 
-  auto e = reader::Minidump::open(path).exceptions().at(0);
+  auto e = testing::read_dump(path).exceptions().at(0);
   EXPECT_EQ(e.code, static_cast<uint32_t>(SIGBUS));
   EXPECT_EQ(e.address, t.regs.rip + 2) << "the address defaults to the context's rip";
   ASSERT_TRUE(e.context.has_value());
@@ -152,7 +153,7 @@ TEST(UserStreams, WrittenByteForByteAndReadersStillLoadTheDump) {
   options.user_streams.push_back({0x10002, {}});
   write_minidump(snap, path, options);
 
-  auto d = reader::Minidump::open(path);
+  auto d = testing::read_dump(path);
   EXPECT_EQ(d.text_stream(0xA).value_or(""), comment);
   auto raw = d.stream(0x10001);
   ASSERT_TRUE(raw.has_value());

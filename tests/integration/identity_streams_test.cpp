@@ -17,6 +17,7 @@
 #include "snapdump/reader.h"
 #include "snapdump/snapshot.h"
 #include "support/external_readers.h"
+#include "support/read_dump.h"
 #include "support/target_process.h"
 
 namespace snapdump {
@@ -45,7 +46,7 @@ std::string write(const TargetProcess& target, DumpType type, const char* name) 
 TEST(TokenStream, HoldsTheProcessCredentials) {
   auto target = TargetProcess::spawn({"--threads", "1"});
   std::string path = write(*target, dump::kWithTokenInformation, "token");
-  auto d = reader::Minidump::open(path);
+  auto d = testing::read_dump(path);
   EXPECT_TRUE(d.problems().empty());
   auto tokens = d.tokens();
   ASSERT_EQ(tokens.size(), 1u);
@@ -72,7 +73,7 @@ TEST(TokenStream, HoldsTheProcessCredentials) {
 TEST(TokenStream, OnlyWithTheFlag) {
   auto target = TargetProcess::spawn({"--threads", "1"});
   std::string path = write(*target, dump::kNormal, "no_token");
-  auto d = reader::Minidump::open(path);
+  auto d = testing::read_dump(path);
   EXPECT_TRUE(d.tokens().empty());
   EXPECT_FALSE(d.stream(static_cast<uint32_t>(format::StreamType::Token)).has_value());
   EXPECT_FALSE(d.stream(static_cast<uint32_t>(format::StreamType::UnloadedModuleList)).has_value());
@@ -84,7 +85,7 @@ TEST(UnloadedModules, TheListIsWrittenAndEmptyAndTheClosedLibraryIsGone) {
   const auto& libs = target->report()["libs"];
   ASSERT_FALSE(libs["unloaded"]["still_mapped"].get<bool>()) << "dlclose must have unmapped it";
   std::string path = write(*target, dump::kWithUnloadedModules, "unloaded");
-  auto d = reader::Minidump::open(path);
+  auto d = testing::read_dump(path);
   EXPECT_TRUE(d.problems().empty());
   auto stream = d.stream(static_cast<uint32_t>(format::StreamType::UnloadedModuleList));
   ASSERT_TRUE(stream.has_value()) << "the flag was given: the stream is there, saying none is known";
@@ -129,7 +130,7 @@ namespace {
 TEST(DsoDebugStream, ListsWhatTheDynamicLinkerHasLoaded) {
   auto target = testing::TargetProcess::spawn({"--libs"});
   std::string path = write(*target, dump::kNormal, "dso_debug");
-  auto d = reader::Minidump::open(path);
+  auto d = testing::read_dump(path);
   EXPECT_TRUE(d.problems().empty());
   auto dso = d.dso_debug();
   ASSERT_TRUE(dso.has_value());

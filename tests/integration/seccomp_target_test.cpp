@@ -18,6 +18,7 @@
 #include "snapdump/snapshot.h"
 #include "support/external_readers.h"
 #include "support/proc_state.h"
+#include "support/read_dump.h"
 #include "support/target_process.h"
 #include "support/target_unharmed.h"
 
@@ -114,7 +115,7 @@ TEST(SeccompCli, AFullDumpOfATargetThatKillsOnCloneSaysToUseNoCloneAndThatWorks)
       {SNAPDUMP_CLI_PATH, "dump", std::to_string(target->pid()), "--full", "--no-clone", "-o", path, "--no-progress"},
       120000);
   EXPECT_EQ(copied.exit_code, 0) << copied.err;
-  EXPECT_TRUE(std::filesystem::exists(path));
+  EXPECT_TRUE(snapdump::testing::read_dump(path).problems().empty());
   std::filesystem::remove(path);
   expect_unharmed(*target);
 }

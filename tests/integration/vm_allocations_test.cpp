@@ -19,6 +19,7 @@
 #include "snapdump/reader.h"
 #include "snapdump/snapshot.h"
 #include "support/heap_counter.h"
+#include "support/read_dump.h"
 #include "support/target_process.h"
 
 namespace {
@@ -210,7 +211,7 @@ TEST(VmAllocations, SeedExampleFlagsCaptureWithoutTheHeapAndDump) {
   DumpOptions options;
   options.type = dump::kWithFullMemory | dump::kWithHandleData;
   write_minidump(s, path, options);
-  auto d = reader::Minidump::open(path);
+  auto d = testing::read_dump(path);
   EXPECT_EQ(d.threads().size(), s.threads().size());
   EXPECT_GE(d.handles().size(), 3u);
   uint64_t heap = testing::parse_address(target->report()["heap"]["addr"]);

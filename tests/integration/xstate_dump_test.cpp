@@ -12,6 +12,7 @@
 #include "snapdump/reader.h"
 #include "snapdump/snapshot.h"
 #include "support/external_readers.h"
+#include "support/read_dump.h"
 #include "support/target_process.h"
 
 namespace snapdump {
@@ -34,7 +35,7 @@ class XStateDump : public ::testing::Test {
     DumpOptions options;
     options.type = type;
     write_minidump(snap, path, options);
-    return reader::Minidump::open(path);
+    return testing::read_dump(path);
   }
 
   std::unique_ptr<TargetProcess> target;

@@ -12,6 +12,7 @@
 
 #include "snapdump/reader.h"
 #include "support/external_readers.h"
+#include "support/read_dump.h"
 #include "support/target_process.h"
 
 namespace {
@@ -34,7 +35,7 @@ TEST(WinExamples, SeedSnapshotDumpLoadsInOurReaderAndLldb) {
   ASSERT_TRUE(target->alive());
   target->heartbeat();  // the target runs on after the capture
 
-  auto dump = snapdump::reader::Minidump::open(path);
+  auto dump = snapdump::testing::read_dump(path);
   EXPECT_TRUE(dump.problems().empty()) << ::testing::PrintToString(dump.problems());
   std::set<uint32_t> dumped;
   for (const auto& t : dump.threads()) dumped.insert(t.tid);
@@ -90,7 +91,7 @@ TEST(WinExamples, WideCreateFileWritesALiveDump) {
   auto run = run_command({WIDE_LIVE_DUMP_PATH, std::to_string(target->pid())});
   std::filesystem::current_path(previous);
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
-  auto dump = snapdump::reader::Minidump::open((dir / "live.dmp").string());
+  auto dump = snapdump::testing::read_dump((dir / "live.dmp").string());
   EXPECT_EQ(dump.threads().size(), target_tids(*target).size());
   EXPECT_FALSE(dump.handles().empty());  // MiniDumpWithHandleData
   std::filesystem::remove_all(dir);

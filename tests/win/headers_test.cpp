@@ -15,6 +15,7 @@
 
 #include "snapdump/dump_type.h"
 #include "snapdump/reader.h"
+#include "support/read_dump.h"
 #include "support/target_process.h"
 #include "snapdump/format/constants.h"
 #include "snapdump/format/structs.h"
@@ -89,7 +90,7 @@ TEST(WinHeaders, CrashHandlerStyleCodeInCDumpsThisProcess) {
   context.Rip = 0x4242;
   EXCEPTION_POINTERS pointers{&record, &context};
   ASSERT_EQ(snapdump_win_c_crash_handler(path.c_str(), &pointers), 0);
-  auto d = snapdump::reader::Minidump::open(path);
+  auto d = snapdump::testing::read_dump(path);
   EXPECT_FALSE(d.modules().empty());
   EXPECT_FALSE(d.handles().empty());
   ASSERT_EQ(d.exceptions().size(), 1u);

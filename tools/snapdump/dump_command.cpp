@@ -66,6 +66,12 @@ constexpr uint32_t kFull = format::dump_type::kWithFullMemory | format::dump_typ
                            format::dump_type::kWithUnloadedModules | format::dump_type::kWithTokenInformation |
                            format::dump_type::kWithAvxXStateContext | format::dump_type::kIgnoreInaccessibleMemory;
 
+// Without --type or --full: MiniDumpNormal's threads, stacks and modules, plus the memory map and
+// each thread's times and start address, for a few KiB more. A reader of a crash needs the map to
+// tell a wild pointer from a mapped one, and Breakpad's minidump_dump fails a dump without it.
+// (The C and C++ APIs keep MiniDumpNormal's meaning for a type of 0.)
+constexpr uint32_t kDefault = format::dump_type::kWithFullMemoryInfo | format::dump_type::kWithThreadInfo;
+
 // ProcDump's default name: NAME_PID_YYMMDD_HHMMSS.dmp. Decided before the capture (the output
 // is checked before the target is touched), from the process's comm as the capture reads it.
 std::string default_name(pid_t pid) {
@@ -206,7 +212,10 @@ void add_dump_command(CLI::App& app, DumpArgs& a) {
   cmd->add_option("--type", a.types,
                   "MINIDUMP_TYPE names, comma-separated, with or without the MiniDump prefix, e.g. "
                   "WithFullMemory,WithHandleData. docs/minidump.md gives the Linux meaning of each; "
-                  "a flag this build cannot honour is refused before the target is touched");
+                  "a flag this build cannot honour is refused before the target is touched. Without "
+                  "--type or --full: WithFullMemoryInfo,WithThreadInfo, that is MiniDumpNormal's "
+                  "threads, stacks and modules plus the memory map and thread times (a few KiB more); "
+                  "--type Normal gives MiniDumpNormal alone");
   cmd->add_flag("--full", a.full, "full memory with every information stream (WithFullMemory, WithFullMemoryInfo, WithThreadInfo, WithHandleData, WithUnloadedModules, WithTokenInformation, WithAvxXStateContext, IgnoreInaccessibleMemory)");
   cmd->add_flag("--no-clone", a.no_clone, "never clone: keep the target stopped while memory is copied");
   cmd->add_flag("--leave-unrestartable-running", a.leave_running,
@@ -300,7 +309,8 @@ int dump_to(const DumpArgs& a, DumpOptions options, CaptureFlags flags, const Ca
 
 int run_dump(const DumpArgs& a) {
   DumpOptions options;
-  options.type = (a.types.empty() ? 0 : parse_dump_types(a.types)) | (a.full ? kFull : 0);
+  options.type = a.types.empty() && !a.full ? kDefault
+                                           : (a.types.empty() ? 0 : parse_dump_types(a.types)) | (a.full ? kFull : 0);
   // One dump per capture here: the clone lets go of memory as it is written, so the target's
   // writes stop paying copy-on-write for it (docs/capture.md, "The cost of the clone").
   options.release_written_memory = true;

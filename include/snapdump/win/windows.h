@@ -127,6 +127,10 @@ void WINAPI SetLastError(DWORD dwErrCode);
 
 #ifdef __cplusplus
 }
+/* A program written with `int wmain(int argc, wchar_t* argv[])` gets its main from
+ * libsnapdump_wmain.a (snapdump-win links it), which calls wmain by its C name: declared here with
+ * C linkage, a C++ program's wmain has it, as Microsoft's compiler gives it to wmain. */
+extern "C" int wmain(int argc, wchar_t* argv[]);
 #endif
 
 #ifdef UNICODE

@@ -1,8 +1,9 @@
-/* The basic Windows types, status codes and SAL annotations, sized as on 64-bit Windows (LLP64):
+/* The basic Windows types and status codes, sized as on 64-bit Windows (LLP64):
  * DWORD, ULONG and LONG are 32 bits even though `long` is 64 bits on Linux, so they are spelled
  * with <stdint.h> types. WCHAR is wchar_t (32 bits on Linux) so that L"" literals work as they
  * do in Windows code; structures holding WCHAR arrays are therefore larger than on Windows.
- * Plain C11; C++ sees the same declarations. */
+ * The compiler keywords (msvc_keywords.h) and SAL annotations (sal.h) come with it, as they come
+ * with <windows.h> on Windows. Plain C11; C++ sees the same declarations. */
 #ifndef SNAPDUMP_WIN_WINTYPES_H
 #define SNAPDUMP_WIN_WINTYPES_H
 
@@ -23,91 +24,12 @@
 #define SNAPDUMP_WIN_FLAGS_ENUM
 #endif
 
-/* Calling conventions mean nothing on x86-64 System V: one convention for all. */
-#define WINAPI
-#define CALLBACK
-#define APIENTRY
-#define WINAPIV
-#define STDAPI SNAPDUMP_WIN_EXTERN_C HRESULT
-#define WINBASEAPI
-#define DECLSPEC_ALIGN(x) __attribute__((aligned(x)))
-#define DECLSPEC_IMPORT
-#define FORCEINLINE static inline
+#include "msvc_keywords.h"
+#include "sal.h"
 
-/* SAL annotations: documentation only. The old double-underscore spellings (__in, __out,
- * __inout) are names libstdc++ uses for its own parameters, so in C++ the standard headers are
- * included first: their include guards then keep the macros out of them. Define
- * SNAPDUMP_WIN_NO_LEGACY_SAL to leave those three undefined instead. */
-#if defined(__cplusplus) && !defined(SNAPDUMP_WIN_NO_LEGACY_SAL)
-#include <algorithm>
-#include <array>
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
-#include <deque>
-#include <filesystem>
-#include <fstream>
-#include <functional>
-#include <iomanip>
-#include <iostream>
-#include <list>
-#include <map>
-#include <memory>
-#include <mutex>
-#include <optional>
-#include <regex>
-#include <set>
-#include <span>
-#include <sstream>
-#include <string>
-#include <string_view>
-#include <system_error>
-#include <thread>
-#include <tuple>
-#include <unordered_map>
-#include <unordered_set>
-#include <utility>
-#include <variant>
-#include <vector>
-#endif
-#ifndef SNAPDUMP_WIN_NO_LEGACY_SAL
-#define __in
-#define __out
-#define __inout
-#endif
-#define __in_opt
-#define __out_opt
-#define __inout_opt
-#define __in_bcount(x)
-#define __out_bcount(x)
-#define __out_bcount_opt(x)
-#define __in_ecount(x)
-#define __out_ecount(x)
-#define _In_
-#define _Out_
-#define _Inout_
-#define _In_opt_
-#define _Out_opt_
-#define _Inout_opt_
-#define _In_z_
-#define _In_opt_z_
-#define _Reserved_
-#define _Success_(x)
-#define _Must_inspect_result_
-#define _In_reads_(x)
-#define _In_reads_bytes_(x)
-#define _In_reads_bytes_opt_(x)
-#define _Out_writes_(x)
-#define _Out_writes_bytes_(x)
-#define _Out_writes_bytes_opt_(x)
-#define _Out_writes_bytes_to_opt_(x, y)
-#define _Outptr_
-#define _Outptr_opt_
-#define _Outptr_result_maybenull_
-#define _Outptr_result_bytebuffer_(x)
-#define _Post_invalid_
-#define _Frees_ptr_opt_
-#define _When_(x, y)
+#define EXTERN_C SNAPDUMP_WIN_EXTERN_C
+#define STDAPI EXTERN_C HRESULT STDAPICALLTYPE
+
 /* The older parameter annotations of windef.h. */
 #define IN
 #define OUT
