@@ -70,6 +70,11 @@ struct DumpResult {
   // stream's layout is fixed before its first byte, so they hold zeros where a file would have
   // left them out (docs/minidump.md, "Output").
   uint64_t zero_filled_bytes = 0;
+  // Full-memory dumps: readable memory the capture left out (a region the kernel does not clone
+  // and that was over CaptureOptions::max_uncloneable_bytes, or one that changed during the
+  // stop), listed with the reason in the dump's SnapdumpOmittedMemory stream.
+  uint64_t omitted_bytes = 0;
+  uint32_t omitted_regions = 0;
 };
 
 // Writes `snapshot` to `output` (made before the capture, so a destination that cannot work

@@ -166,6 +166,12 @@ struct ExceptionView {
   ContextLayout context_layout = ContextLayout::none;
 };
 
+struct OmittedMemoryView {
+  uint64_t start = 0, end = 0;
+  std::string reason;  // "over-copy-cap", "changed-in-pause", or what a later writer says
+  std::string path;    // as /proc/PID/maps names the region ("" for anonymous memory)
+};
+
 // XSAVE feature `feature` (2 = AVX: the upper halves of YMM0-15, 16 bytes each) of a thread
 // context in the CONTEXT_EX form (MiniDumpWithAvxXStateContext), found through the context's
 // CONTEXT_EX and MiscInfo's XStateData. A feature in its initial state (its XSTATE_BV bit clear)
@@ -217,6 +223,10 @@ class Minidump {
   // LinuxCmdLine and LinuxEnviron, all verbatim, NULs kept), CommentA (up to its first NUL) and
   // CommentW (UTF-16LE converted to UTF-8). nullopt for any other type, or when absent.
   std::optional<std::string> text_stream(uint32_t type) const;
+  // snapdump's SnapdumpOmittedMemory stream (also a text stream): the readable memory the dump
+  // leaves out. Empty when the stream is absent. A line that does not parse comes back whole in
+  // `path` with reason "unparsed".
+  std::vector<OmittedMemoryView> omitted_memory() const;
 
  private:
   explicit Minidump(std::shared_ptr<const detail::Parsed> parsed);

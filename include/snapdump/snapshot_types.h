@@ -139,6 +139,22 @@ enum class RegionCopy {
   unreadable,       // PROT_NONE, [vsyscall], or not cloned and too large to copy: no bytes
 };
 
+// Why memory the target can read is not in the capture (its region's copy is unreadable).
+// Memory nobody can read (PROT_NONE, VM_IO, [vsyscall]) is not an omission: it has no bytes.
+enum class RegionOmission : uint8_t {
+  none,
+  // The kernel does not clone it (MADV_WIPEONFORK, or MADV_DONTFORK whose flag could not be
+  // cleared for the fork) and copying it in the pause would pass CaptureOptions'
+  // max_uncloneable_bytes.
+  over_copy_cap,
+  // The region changed between the maps read before the stop and the stop itself (unmapped,
+  // remapped or re-protected in that window): what the capture planned for it no longer holds.
+  changed_in_pause,
+};
+
+// "none", "over-copy-cap", "changed-in-pause": the words of a dump's SnapdumpOmittedMemory stream.
+const char* to_string(RegionOmission omission) noexcept;
+
 struct ElfIdentity {
   std::pmr::vector<uint8_t> build_id{};  // NT_GNU_BUILD_ID note bytes (empty if none)
   std::pmr::string soname{};             // DT_SONAME ("" if none)
@@ -166,6 +182,7 @@ struct Region {
   bool io = false;          // "io" / "pf": VM_IO or pure PFN range, never readable
   uint64_t rss = 0, anonymous = 0, swap = 0, anon_huge = 0;  // bytes, from smaps
   RegionCopy copy = RegionCopy::live;
+  RegionOmission omitted = RegionOmission::none;  // set when copy is unreadable for a reason
   std::optional<ElfIdentity> elf{};  // for the mapping at a module's base (see Snapshot::regions)
 };
 

@@ -227,6 +227,7 @@ std::optional<std::string> Minidump::text_stream(uint32_t type) const {
     case StreamType::LinuxCmdLine:
     case StreamType::LinuxEnviron:
     case StreamType::LinuxMaps:
+    case StreamType::SnapdumpOmittedMemory:
       return std::string(bytes->begin(), bytes->end());
     case StreamType::CommentA: {
       auto end = std::find(bytes->begin(), bytes->end(), uint8_t{0});

@@ -279,8 +279,14 @@ class Capturer {
       if (request.regions[i].start != s_.regions[i].start) continue;
       switch (reply.region_states[i]) {
         case os::tracer::RegionState::copied_in_pause: s_.regions[i].copy = RegionCopy::copied_in_pause; break;
-        case os::tracer::RegionState::unreadable: s_.regions[i].copy = RegionCopy::unreadable; break;
-        case os::tracer::RegionState::changed_in_pause: s_.regions[i].copy = RegionCopy::unreadable; break;
+        case os::tracer::RegionState::unreadable:
+          s_.regions[i].copy = RegionCopy::unreadable;
+          s_.regions[i].omitted = RegionOmission::over_copy_cap;
+          break;
+        case os::tracer::RegionState::changed_in_pause:
+          s_.regions[i].copy = RegionCopy::unreadable;
+          s_.regions[i].omitted = RegionOmission::changed_in_pause;
+          break;
         case os::tracer::RegionState::kept_in_clone:
         case os::tracer::RegionState::untouched: break;
       }

@@ -105,6 +105,7 @@ DumpResult write_dump(const Snapshot& snapshot, const DumpOptions& options, writ
   writer::write_dso_debug(ctx);
   if (options.exception) writer::write_exception(ctx);
   writer::write_user_streams(ctx);
+  if (options.type & dump::kWithFullMemory) writer::write_omitted_memory(ctx);
   steering.check_cancel("building the streams");
   writer::Memory64Plan memory64;
   bool full = options.type & dump::kWithFullMemory;
@@ -148,7 +149,8 @@ DumpResult write_dump(const Snapshot& snapshot, const DumpOptions& options, writ
   uint64_t bytes = sink->size();
   sink->commit();
   steering->write_kernel_minidump();
-  return {bytes, builder.stream_count(), ctx.memory_bytes, sink->direct_bytes(), zero_filled};
+  return {bytes, builder.stream_count(), ctx.memory_bytes, sink->direct_bytes(), zero_filled, ctx.omitted_bytes,
+          ctx.omitted_regions};
 }
 
 SinkChoice callback_sink(writer::Steering& steering) {

@@ -28,6 +28,8 @@ struct WriteContext {
   Steering& steering;
   std::vector<CopiedRange> memory;  // sorted, disjoint: filled by write_memory_list
   uint64_t memory_bytes = 0;
+  uint64_t omitted_bytes = 0;  // readable memory left out: write_omitted_memory
+  uint32_t omitted_regions = 0;
 };
 
 format::ContextAmd64 to_context(const ThreadEntry& thread);
@@ -46,6 +48,8 @@ void write_exception(WriteContext& ctx);
 void write_token(WriteContext& ctx);
 void write_unloaded_module_list(WriteContext& ctx);
 void write_user_streams(WriteContext& ctx);
+// Full-memory dumps: the SnapdumpOmittedMemory stream, when the capture left readable memory out.
+void write_omitted_memory(WriteContext& ctx);
 
 // Checks made before anything is written, so a bad argument costs no file.
 void check_exception(const Snapshot& snapshot, const DumpException& exception);

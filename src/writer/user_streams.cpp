@@ -16,7 +16,7 @@ bool written_by_snapdump(uint32_t type) {
   for (T t : {T::ThreadList, T::ModuleList, T::MemoryList, T::Exception, T::SystemInfo, T::Memory64List,
               T::HandleData, T::MiscInfo, T::MemoryInfoList, T::ThreadInfoList, T::ThreadNames,
               T::LinuxCpuInfo, T::LinuxProcStatus, T::LinuxLsbRelease, T::LinuxCmdLine, T::LinuxEnviron,
-              T::LinuxAuxv, T::LinuxMaps, T::LinuxDsoDebug}) {
+              T::LinuxAuxv, T::LinuxMaps, T::LinuxDsoDebug, T::SnapdumpOmittedMemory}) {
     if (static_cast<uint32_t>(t) == type) return true;
   }
   return false;

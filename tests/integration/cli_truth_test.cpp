@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -64,12 +65,13 @@ TEST_P(PrintedPause, IsWhatTheTargetsHeartbeatFelt) {
   std::vector<std::string> args = {"dump", std::to_string(target->pid()), "-o", path, "--no-progress"};
   args.insert(args.end(), GetParam().args.begin(), GetParam().args.end());
   // The heartbeat sees the pause plus up to a tick and some scheduling noise. On a busy machine
-  // the tracer itself can be held off in the middle of detaching the threads, so that the last
-  // thread is let go long after the heartbeat's: that noise only ever makes the printed figure
-  // the larger, and three tries give a quiet moment. A printed figure far below what the
-  // heartbeat felt is never noise.
+  // the noise goes both ways: the tracer can be held off in the middle of detaching the threads,
+  // so that the last thread is let go long after the heartbeat's (the printed figure the
+  // larger), and the heartbeat thread itself can wait for a CPU after it is let go (the felt
+  // figure the larger). Either is a moment's noise and five tries give a quiet moment; a wrong
+  // figure (hold mode once printed 0.2 ms for a 2.6 s stop) is wrong every time.
   std::string seen;
-  for (int attempt = 0; attempt < 3; ++attempt) {
+  for (int attempt = 0; attempt < 5; ++attempt) {
     target->command("reset");
     auto r = cli(args);
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -78,11 +80,10 @@ TEST_P(PrintedPause, IsWhatTheTargetsHeartbeatFelt) {
     ASSERT_GT(printed, 0) << r.out;
     double felt = target->heartbeat()["max_stall_ns"].get<double>() / 1e6;
     double tolerance = std::max(15.0, printed * 0.15);
-    ASSERT_GT(printed, felt - tolerance) << "printed " << printed << " ms, the target felt " << felt << " ms";
-    if (printed - felt < tolerance) return;
+    if (std::abs(printed - felt) < tolerance) return;
     seen += " printed " + std::to_string(printed) + " ms, felt " + std::to_string(felt) + " ms;";
   }
-  ADD_FAILURE() << "the printed pause stayed far above what the target felt:" << seen;
+  ADD_FAILURE() << "the printed pause stayed far from what the target felt:" << seen;
 }
 
 INSTANTIATE_TEST_SUITE_P(

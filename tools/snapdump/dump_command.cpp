@@ -223,6 +223,14 @@ void add_dump_command(CLI::App& app, DumpArgs& a) {
                 "epoll_pwait, semop, semtimedop, rt_sigtimedwait), so a server waiting for events sees "
                 "no EINTR: those threads keep running, and the dump holds only their instruction and "
                 "stack pointers (read from /proc/PID/task/TID/syscall), not their other registers");
+  cmd->add_option("--copy-cap", a.copy_cap_mib,
+                  "with a VA clone: memory the kernel does not give the clone (MADV_WIPEONFORK regions, "
+                  "whose flag is never changed, and MADV_DONTFORK regions whose flag could not be cleared "
+                  "for the fork) is copied while the target is stopped, up to this many MiB in all; what "
+                  "is beyond is left out of the dump, listed in its SnapdumpOmittedMemory stream and "
+                  "named on standard error. 0 copies nothing in the stop")
+      ->default_val(64)
+      ->check(CLI::Range(size_t{0}, size_t{1} << 20));
   cmd->add_option("--capture", a.capture,
                   "PSS capture flags to add to those the dump type needs, comma-separated (e.g. "
                   "VaClone,ThreadContextExtended,CreateMeasurePerformance; `snapdump snapshot --help` "
@@ -293,6 +301,13 @@ int dump_to(const DumpArgs& a, DumpOptions options, CaptureFlags flags, const Ca
                    "zeros in the dump\n",
                    result.zero_filled_bytes);
       }
+      if (result.omitted_regions > 0) {
+        fmt::print(stderr,
+                   "snapdump: {} readable region(s), {:.1f} MiB, are not in the dump: the kernel does not clone "
+                   "them and they were over the pause's copy cap (--copy-cap), or they changed during the stop; "
+                   "the dump's SnapdumpOmittedMemory stream lists them (snapdump inspect shows it)\n",
+                   result.omitted_regions, result.omitted_bytes / 1048576.0);
+      }
       std::fflush(report);
       if (InterruptGuard::signal_received() != 0) outcome = fmt::format("{} was written whole before it", escape_text(output.name()));
     } catch (...) {
@@ -322,6 +337,7 @@ int run_dump(const DumpArgs& a) {
   }
   CaptureOptions capture_options;
   capture_options.leave_unrestartable_running = a.leave_running;
+  capture_options.max_uncloneable_bytes = a.copy_cap_mib << 20;
   if (options.type & dump::kWithFullMemory) {
     if (a.no_clone) {
       capture_options.hold = true;  // consistent memory without a clone: keep it stopped

@@ -23,6 +23,7 @@ struct DumpArgs {
   int signal_code = 0;         // --signal-code: si_code
   std::string exception_address;  // --exception-address (default: the thread's rip)
   bool no_progress = false;    // --no-progress: no progress bar even on a terminal
+  size_t copy_cap_mib = 64;    // --copy-cap: CaptureOptions::max_uncloneable_bytes in MiB
 };
 
 void add_dump_command(CLI::App& app, DumpArgs& args);

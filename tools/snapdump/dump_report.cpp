@@ -97,6 +97,16 @@ void print_dump(std::FILE* out, const reader::Minidump& d) {
                  memory_type(i.type));
     }
   }
+  auto omitted = d.omitted_memory();
+  if (!omitted.empty()) {
+    uint64_t left_out = 0;
+    for (const auto& o : omitted) left_out += o.end - o.start;
+    fmt::print(out, "Memory the process could read that the dump does not hold ({} regions, {:.1f} MiB):\n",
+               omitted.size(), left_out / 1048576.0);
+    for (const auto& o : omitted) {
+      fmt::print(out, "  {:#014x}-{:#014x} {:<16} {}\n", o.start, o.end, escape_text(o.reason), escape_text(o.path));
+    }
+  }
   auto handles = d.handles();
   if (!handles.empty()) {
     fmt::print(out, "\nHandles ({}):\n", handles.size());
@@ -184,6 +194,13 @@ nlohmann::json dump_to_json(const reader::Minidump& d) {
       put_name(e, "name", o.name);
       j["dso_debug"]["objects"].push_back(e);
     }
+  }
+  j["omitted_memory"] = json::array();
+  for (const auto& o : d.omitted_memory()) {
+    json e = {{"start", o.start}, {"end", o.end}};
+    put_name(e, "reason", o.reason);
+    put_name(e, "path", o.path);
+    j["omitted_memory"].push_back(e);
   }
   j["problems"] = json::array();
   for (const auto& p : d.problems()) j["problems"].push_back(json_display(p));

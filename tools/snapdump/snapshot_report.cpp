@@ -96,6 +96,7 @@ nlohmann::json region_json(const Region& r) {
   nlohmann::json e = {{"start", fmt::format("{:#x}", r.start)}, {"end", fmt::format("{:#x}", r.end)},
                       {"prot", prot_string(r)}, {"copy", copy_string(r.copy)}};
   put_name(e, "path", r.path);
+  if (r.omitted != RegionOmission::none) e["omitted"] = to_string(r.omitted);
   if (r.elf) e["build_id"] = to_hex(r.elf->build_id);
   return e;
 }
@@ -158,8 +159,8 @@ void print_module(std::FILE* out, const Region& r) {
 }
 
 void print_region(std::FILE* out, const Region& r) {
-  fmt::print(out, "  {:#014x}-{:#014x} {} {:<15} {}\n", r.start, r.end, prot_string(r), copy_string(r.copy),
-             escape_text(r.path));
+  fmt::print(out, "  {:#014x}-{:#014x} {} {:<15} {}{}\n", r.start, r.end, prot_string(r), copy_string(r.copy),
+             escape_text(r.path), r.omitted == RegionOmission::none ? std::string() : fmt::format("  (left out: {})", to_string(r.omitted)));
 }
 
 void print_handle(std::FILE* out, const HandleEntry& h) {
