@@ -253,6 +253,9 @@ struct PerformanceCounters {
   PhaseCounter total, va_clone, va_space, aux_pages, handles, threads;
   PhaseCounter pause;   // how long the target was stopped (first interrupt to last resume)
   uint64_t clone_lifetime_ns = 0;  // how long the clone existed (until free, or so far)
+  // Inside va_clone: the fork() alone that made the clone (the floor of a clone's pause, what a
+  // bare fork() of the target costs); 0 without a clone.
+  uint64_t clone_fork_ns = 0;
 };
 
 }  // namespace snapdump

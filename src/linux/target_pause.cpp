@@ -110,6 +110,7 @@ void TargetPause::run() {
     throw;
   }
   summary_.clone_pid = clone_ ? clone_->pid() : 0;
+  summary_.fork_ns = clone_ ? clone_->fork_ns() : 0;
   summary_.clone_orphaned = clone_ && clone_->orphaned();
   summary_.thread_count = static_cast<uint32_t>(threads_.size() + left_running_.size());
   summary_.page_count = static_cast<uint32_t>(pages_.size());

@@ -18,7 +18,7 @@
 namespace snapdump::os::tracer {
 
 // Bumped whenever a message changes: a tracer binary from another build refuses to talk.
-inline constexpr uint32_t kProtocolVersion = 1;
+inline constexpr uint32_t kProtocolVersion = 2;
 
 enum class Op : uint32_t {
   hello = 1,              // tracer -> library, once: Hello
@@ -79,6 +79,7 @@ struct PauseSummary {
   uint64_t pause_start_ns = 0;  // CLOCK_MONOTONIC of the first interrupt
   uint64_t pause_end_ns = 0;    // of the last detach; 0 while the threads are held
   PhaseCounter pause{}, threads{}, va_clone{}, aux_pages{};
+  uint64_t fork_ns = 0;  // the clone's fork() alone, inside va_clone
   int32_t clone_pid = 0;        // 0 without a clone
   uint8_t clone_orphaned = 0;
   uint32_t thread_count = 0, page_count = 0, region_count = 0;

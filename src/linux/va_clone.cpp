@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "common/phase_timer.h"
 #include "linux/procfs.h"
 #include "linux/seccomp_filter.h"
 #include "linux/syscall_injection.h"
@@ -304,7 +305,9 @@ VaClone VaClone::create(pid_t target, TracedThread& thread, const user_regs_stru
     forker.get_regs(forker_regs);
     // 3. The fork: the copy-on-write copy of the memory the helper shares with the target,
     //    taken while every target thread is stopped. The clone inherits PTRACE_O_EXITKILL.
+    uint64_t fork_start = monotonic_ns();
     clone.clone_pid_ = inject_clone(target, forker, forker_regs, gadget, 0, PTRACE_O_EXITKILL);
+    clone.fork_ns_ = monotonic_ns() - fork_start;
     if (fork_flags) fork_flags->restore();
     clone.clone_thread_ = adopt_newborn(target, clone.clone_pid_, "VA clone");
     park(clone.clone_thread_, gadget);

@@ -58,6 +58,9 @@ class VaClone {
   VaClone& operator=(VaClone&&) = delete;
 
   pid_t pid() const { return clone_pid_; }
+  // How long the fork() that made the clone took, from its injection to the child's birth: the
+  // same copy of the page tables a bare fork() of the target makes, the floor of the pause.
+  uint64_t fork_ns() const { return fork_ns_; }
   pid_t target() const { return target_; }
   // True if neither the clone nor a helper of it is, or will be, the target's child: freeing
   // it never touches the target.
@@ -87,6 +90,7 @@ class VaClone {
 
   pid_t target_;
   pid_t clone_pid_ = 0;
+  uint64_t fork_ns_ = 0;
   uint64_t gadget_;
   TracedThread clone_thread_;
   TracedThread parent_;  // the helper that is the clone's parent when it is not an orphan

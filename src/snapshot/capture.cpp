@@ -203,6 +203,7 @@ class Capturer {
     s_.perf.pause = sum.pause;
     s_.perf.threads = sum.threads;
     s_.perf.va_clone = sum.va_clone;
+    s_.perf.clone_fork_ns = sum.fork_ns;
     s_.perf.aux_pages = sum.aux_pages;
     s_.clone_pid = sum.clone_pid;
     s_.clone_orphaned = sum.clone_orphaned;

@@ -9,11 +9,19 @@
 #include "snapdump/format/constants.h"
 
 namespace snapdump::writer {
-namespace {
+bool readable(const Region& r) { return r.copy != RegionCopy::unreadable && (r.prot & PROT_READ) && !r.io; }
 
-bool readable(const Region& r) {
-  return r.copy != RegionCopy::unreadable && (r.prot & PROT_READ) && !r.io;
+// The kernel's special mappings ([vdso], [vvar]) have inode 0 too, but their pages are the
+// kernel's, and a fork does not copy their page table entries: the clone maps the vDSO pages
+// the target touched only once it touches them itself, so a page-table scan there says nothing
+// about what is readable. They are written whole.
+bool anonymous_memory(const Region& r) {
+  if (r.inode != 0 || r.shared) return false;
+  std::string_view path = r.path;
+  return path.empty() || path == "[heap]" || path.starts_with("[stack") || path.starts_with("[anon:");
 }
+
+namespace {
 
 // The mappings of a module: those of its file inside its image span, and the anonymous
 // mappings inside it or right after it (.bss and the heap-like tail of a data segment).
@@ -137,7 +145,7 @@ void select_memory(const Snapshot& snapshot, const DumpOptions& options, DumpPla
     // Anonymous memory counts only where its pages exist: untouched pages of a reservation are
     // what Windows calls reserved, never committed, and a sanitizer's shadow region is terabytes
     // of them. File-backed pages exist in their file whether or not they were touched.
-    auto populated = r.inode == 0 ? snapshot.populated(r.start, r.end) : std::nullopt;
+    auto populated = anonymous_memory(r) ? snapshot.populated(r.start, r.end) : std::nullopt;
     if (!populated) {
       plan.memory.add(r.start, r.end);
       continue;

@@ -11,6 +11,12 @@
 
 namespace snapdump::writer {
 
+// A region the snapshot can give bytes of: readable in the target, not VM_IO, not left out.
+bool readable(const Region& r);
+// Private memory whose pages exist only once written: the heap, stacks, anonymous mappings
+// (named or not). Only there does a page-table scan (Snapshot::populated) say what to write.
+bool anonymous_memory(const Region& r);
+
 // The stack bytes a thread's entry holds: from below its red zone up to the top of its
 // mapping, at most DumpOptions::max_stack_bytes. {0, 0} when its stack pointer is unmapped.
 std::pair<uint64_t, uint64_t> stack_bounds(const Snapshot& snapshot, const DumpOptions& options, const ThreadEntry& t);

@@ -19,7 +19,6 @@ namespace {
 
 constexpr uint64_t kPage = 4096;
 
-bool readable(const Region& r) { return r.copy != RegionCopy::unreadable && (r.prot & PROT_READ) && !r.io; }
 
 // Reads [lo, hi) as far as it can be read, calling `emit` for each readable run. A read that
 // fails (and is not fatal) resumes at the next page.
@@ -154,7 +153,7 @@ Memory64Plan plan_memory64(WriteContext& ctx, bool forward_only) {
     // none of them (a thread's 8 MiB stack is mostly such pages, an ASan shadow terabytes).
     // Regions copied during the pause have their bytes in the snapshot, whatever the clone has.
     const Region& r = map[i];
-    if (r.inode == 0 && !r.shared && r.copy != RegionCopy::copied_in_pause) region.populated = ctx.snapshot.populated(start, end);
+    if (anonymous_memory(r) && r.copy != RegionCopy::copied_in_pause) region.populated = ctx.snapshot.populated(start, end);
     regions.push_back(std::move(region));
   }
   // The second call per region, for every region before any is written: a stream's table
