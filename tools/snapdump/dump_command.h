@@ -1,4 +1,4 @@
-// `snapdump dump PID`: capture and write a minidump.
+// `snapdump dump PID`: capture and write a minidump or an ELF core.
 #pragma once
 
 #include <sys/types.h>
@@ -23,6 +23,8 @@ struct DumpArgs {
   int signal_code = 0;         // --signal-code: si_code
   std::string exception_address;  // --exception-address (default: the thread's rip)
   bool no_progress = false;    // --no-progress: no progress bar even on a terminal
+  std::string format = "minidump";  // --format: minidump or core
+  std::string coredump_filter;      // --coredump-filter: hex bits (default: the process's own)
 };
 
 void add_dump_command(CLI::App& app, DumpArgs& args);
