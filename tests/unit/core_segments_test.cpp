@@ -50,6 +50,7 @@ class HandView final : public view::ProcessView {
     m.shared = shared;
     m.path = std::move(path);
     m.inode = inode;
+    m.written = inode == 0;  // a file mapping written to says so below
     maps.push_back(m);
     return maps.back();
   }

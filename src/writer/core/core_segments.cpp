@@ -35,9 +35,7 @@ bool hugetlb(const view::Mapping& m) {
 // The kernel's always_dump_vma: the gate area and special mappings such as the vDSO, whose
 // code every unwinder needs. [vsyscall] is execute-only on current kernels (vsyscall=xonly):
 // nothing can read it, and the kernel's core gets no bytes of it either.
-bool always_dumped(const view::Mapping& m) {
-  return m.path == "[vdso]" || (m.path == "[vsyscall]" && (m.prot & PROT_READ));
-}
+bool always_dumped(const view::Mapping& m) { return m.path == "[vdso]" || m.path == "[vsyscall]"; }
 
 uint32_t segment_flags(uint32_t prot) {
   return ((prot & PROT_READ) ? PF_R : 0) | ((prot & PROT_WRITE) ? PF_W : 0) | ((prot & PROT_EXEC) ? PF_X : 0);
@@ -87,7 +85,7 @@ uint64_t kernel_dump_size(const view::ProcessView& view, const view::Mapping& m,
   // MADV_DONTDUMP is the program's own word that the bytes must not leave it (keys, secrets):
   // kept even by --full. VM_IO and PFN maps are device memory: reading them can have effects.
   if (m.dont_dump || m.io) return 0;
-  if (always_dumped(m)) return whole;
+  if (always_dumped(m)) return (m.prot & PROT_READ) ? whole : 0;
   if (sel.full) return (m.prot & PROT_READ) ? whole : 0;
   auto wants = [&](uint32_t bit) { return (sel.filter & bit) != 0; };
   if (hugetlb(m)) return wants(m.shared ? filter::kHugetlbShared : filter::kHugetlbPrivate) ? whole : 0;
