@@ -92,4 +92,14 @@ CoreResult write_core(const Snapshot& snapshot, DumpOutput& output, const CoreOp
 CoreResult write_core(const Snapshot& snapshot, const std::string& path, const CoreOptions& options = {},
                       const OutputOptions& output_options = {});
 
+namespace reader {
+class Minidump;
+}
+// A minidump read back (snapdump/reader.h) written as an ELF core: `snapdump convert`. The core
+// holds the dump's threads and registers, its Exception stream as the signal (options.signal
+// replaces it), its file mappings in NT_FILE, and exactly the memory the dump holds: every
+// mapping keeps its PT_LOAD, with bytes only where the dump has them. coredump_filter and full do
+// not apply. CoreResult::gaps says what the minidump did not carry.
+CoreResult write_core(const reader::Minidump& dump, DumpOutput& output, const CoreOptions& options = {});
+
 }  // namespace snapdump

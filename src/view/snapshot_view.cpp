@@ -1,36 +1,10 @@
 #include "view/snapshot_view.h"
 
-#include <cstdlib>
-#include <string_view>
-
 #include <fmt/format.h>
 
+#include "view/status_text.h"
+
 namespace snapdump::view {
-namespace {
-
-// The value after "Key:\t" in /proc/PID/status text as the capture kept it ("" if absent).
-std::string_view status_field(std::string_view status, std::string_view key) {
-  size_t at = 0;
-  while (at < status.size()) {
-    size_t end = status.find('\n', at);
-    if (end == std::string_view::npos) end = status.size();
-    std::string_view line = status.substr(at, end - at);
-    if (line.size() > key.size() && line.substr(0, key.size()) == key && line[key.size()] == ':') {
-      line.remove_prefix(key.size() + 1);
-      while (!line.empty() && (line.front() == '\t' || line.front() == ' ')) line.remove_prefix(1);
-      return line;
-    }
-    at = end + 1;
-  }
-  return {};
-}
-
-// The first number of a status field (NSpgid lists one per pid namespace, the outermost first).
-pid_t first_number(std::string_view text) {
-  return static_cast<pid_t>(std::strtol(std::string(text.substr(0, text.find_first_of(" \t"))).c_str(), nullptr, 10));
-}
-
-}  // namespace
 
 SnapshotView::SnapshotView(const Snapshot& snapshot, std::optional<Signal> signal)
     : snapshot_(snapshot), signal_(signal) {
@@ -45,8 +19,8 @@ SnapshotView::SnapshotView(const Snapshot& snapshot, std::optional<Signal> signa
   process_.auxv.assign(p.auxv_raw.begin(), p.auxv_raw.end());
   process_.user_time_ns = p.user_time_ns;
   process_.kernel_time_ns = p.kernel_time_ns;
-  process_.process_group = first_number(status_field(p.status_text, "NSpgid"));
-  process_.session = first_number(status_field(p.status_text, "NSsid"));
+  process_.process_group = static_cast<pid_t>(first_number(status_field(p.status_text, "NSpgid")));
+  process_.session = static_cast<pid_t>(first_number(status_field(p.status_text, "NSsid")));
   std::string_view state = status_field(p.status_text, "State");
   process_.state = state.empty() ? 0 : state.front();
   process_.nice = p.nice;

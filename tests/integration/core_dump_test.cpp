@@ -28,22 +28,11 @@ using testing::CommandResult;
 using testing::run_command;
 using testing::TargetProcess;
 using testing::TempDir;
+using testing::tids_of;
 
 CommandResult cli(std::vector<std::string> args) {
   args.insert(args.begin(), SNAPDUMP_CLI_PATH);
   return run_command(args, 180000);
-}
-
-std::set<pid_t> tids_of(const testing::Backtraces& b) {
-  std::set<pid_t> out;
-  for (const auto& [tid, frames] : b) out.insert(tid);
-  return out;
-}
-
-std::set<pid_t> target_tids(const TargetProcess& target) {
-  std::set<pid_t> out;
-  for (const auto& t : target.report()["threads"]) out.insert(t["tid"].get<pid_t>());
-  return out;
 }
 
 bool has_frame(const std::vector<std::string>& frames, const std::string& function) {
@@ -55,7 +44,7 @@ bool has_frame(const std::vector<std::string>& frames, const std::string& functi
 
 // Every thread of the target, with the function the target says it parks in among its frames.
 void expect_every_thread_named(const TargetProcess& target, const testing::Backtraces& threads, const char* reader) {
-  EXPECT_EQ(tids_of(threads), target_tids(target)) << reader;
+  EXPECT_EQ(tids_of(threads), testing::report_tids(target)) << reader;
   for (const auto& t : target.report()["threads"]) {
     pid_t tid = t["tid"].get<pid_t>();
     auto it = threads.find(tid);
@@ -178,7 +167,7 @@ TEST(CoreDump, LldbListsEveryThread) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::set<pid_t> tids;
   for (const auto& t : testing::parse_lldb_backtraces(r.out)) tids.insert(static_cast<pid_t>(t.tid));
-  EXPECT_EQ(tids, target_tids(*target)) << r.out;
+  EXPECT_EQ(tids, testing::report_tids(*target)) << r.out;
 }
 
 TEST(CoreDump, TheHeapIsInThePtLoadsAndUntouchedPagesAreHoles) {

@@ -58,6 +58,18 @@ GdbResult gdb_backtraces(const std::string& exe, const std::string& core) {
   return r;
 }
 
+std::set<pid_t> tids_of(const Backtraces& threads) {
+  std::set<pid_t> out;
+  for (const auto& [tid, frames] : threads) out.insert(tid);
+  return out;
+}
+
+std::set<pid_t> report_tids(const TargetProcess& target) {
+  std::set<pid_t> out;
+  for (const auto& t : target.report()["threads"]) out.insert(t["tid"].get<pid_t>());
+  return out;
+}
+
 std::string run_gcore(pid_t pid, const std::string& prefix) {
   CommandResult r = run_command({tool_path("gcore"), "-o", prefix, std::to_string(pid)}, 180000);
   if (r.exit_code != 0) return "";

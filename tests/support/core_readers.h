@@ -10,10 +10,12 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "support/external_readers.h"
+#include "support/target_process.h"
 
 namespace snapdump::testing {
 
@@ -29,6 +31,11 @@ struct GdbResult {
 
 // gdb -nx -batch -ex 'info threads' -ex 'thread apply all bt' EXE CORE (no debuginfod).
 GdbResult gdb_backtraces(const std::string& exe, const std::string& core);
+// The threads of a Backtraces map.
+std::set<pid_t> tids_of(const Backtraces& threads);
+// The thread ids a target's READY report lists (the main thread's among them).
+std::set<pid_t> report_tids(const TargetProcess& target);
+
 // gdb's own core of a live process: gcore -o PREFIX PID writes PREFIX.PID; returns that path.
 std::string run_gcore(pid_t pid, const std::string& prefix);
 

@@ -1,13 +1,17 @@
-// write_core: a Snapshot seen through view::SnapshotView, written by the view's core writer to the output machinery the minidump
+// write_core: a Snapshot seen through view::SnapshotView, or a minidump through
+// view::MinidumpView, written by the view's core writer to the output machinery the minidump
 // writer uses.
 #include <signal.h>
 
+#include <algorithm>
 #include <functional>
 #include <optional>
 
 #include <fmt/format.h>
 
 #include "snapdump/core.h"
+#include "snapdump/reader.h"
+#include "view/minidump_view.h"
 #include "view/snapshot_view.h"
 #include "writer/core/core_writer.h"
 #include "writer/output.h"
@@ -132,6 +136,27 @@ CoreResult write_core(const Snapshot& snapshot, const std::string& path, const C
                       const OutputOptions& output_options) {
   check_snapshot(snapshot, options);
   return write_snapshot(snapshot, options, nullptr, path, output_options);
+}
+
+CoreResult write_core(const reader::Minidump& dump, DumpOutput& output, const CoreOptions& options) {
+  check_options(options);
+  view::MinidumpView v(dump);
+  if (options.signal) {
+    auto threads = v.threads();
+    if (std::none_of(threads.begin(), threads.end(), [&](const view::ThreadState& t) {
+          return static_cast<uint32_t>(t.tid) == options.signal->thread_id;
+        })) {
+      throw Error(Errc::invalid_argument, fmt::format("thread {} has no registers in the minidump", options.signal->thread_id));
+    }
+  }
+  writer::Steering steering(options.callbacks);
+  writer::core::CoreWriteOptions core_options;
+  // Everything the dump holds: the filter chose for a live process, the minidump writer already
+  // chose for this one.
+  core_options.selection = {writer::core::filter::kAll, true};
+  core_options.signal = options.signal ? signal_of(v, options.signal) : v.signal();
+  bool io = steering->io_start();
+  return write_view(v, core_options, steering, io, &output, {});
 }
 
 }  // namespace snapdump
