@@ -26,8 +26,9 @@ void add_convert_command(CLI::App& app, ConvertArgs& a) {
       "PT_LOAD without bytes, never zeros passed off as memory. What the minidump does not carry "
       "(signal masks, AVX state, thread times) is listed on standard error. gdb finds the shared "
       "libraries through the dynamic linker's list in the process's memory: a minidump with full "
-      "memory (snapdump dump --full) has it; for a small one gdb names the executable's frames "
-      "only.\n\n"
+      "memory (snapdump dump --full) holds it; for a smaller one snapdump rebuilds the list from "
+      "the LinuxDsoDebug stream (snapdump and Breakpad write it) in a page range the process did "
+      "not use, and says so, so that gdb still names every frame.\n\n"
       "The output follows `snapdump dump`'s rules: a new file appears only when whole, an existing "
       "one is kept unless --force, - writes to standard output, files are created mode 0600.");
   cmd->add_option("IN", a.input, "the dump to read: a minidump")->required();
