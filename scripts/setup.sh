@@ -21,10 +21,11 @@ if [[ ${1-} == --demo ]]; then
 fi
 
 # What building the library and the command takes, and what only the tests, benchmarks and
-# fuzzing take (lldb-16 and Breakpad's tools read the dumps back; clang-14 builds the fuzzer).
+# fuzzing take (lldb-16 and Breakpad's tools read the dumps back, gdb and elfutils the ELF cores;
+# clang-14 builds the fuzzer).
 build_packages=(build-essential cmake libcli11-dev libfmt-dev nlohmann-json3-dev)
 test_packages=(pkg-config git libzstd-dev libgtest-dev libgmock-dev libbenchmark-dev binutils
-               clang-14 libclang-rt-14-dev lldb-16)
+               clang-14 libclang-rt-14-dev lldb-16 gdb elfutils)
 packages=("${build_packages[@]}")
 ((demo)) || packages+=("${test_packages[@]}")
 

@@ -33,6 +33,10 @@ struct ProcessSummary {
   std::string command_line;  // argv with NUL separators, as /proc/PID/cmdline ("" if unknown)
   std::vector<uint8_t> auxv;  // Elf64_auxv_t pairs as /proc/PID/auxv (empty if unknown)
   uint64_t user_time_ns = 0, kernel_time_ns = 0;
+  // For a core's NT_PRPSINFO and NT_PRSTATUS (0 if unknown).
+  pid_t process_group = 0, session = 0;
+  char state = 0;  // the /proc state letter: R, S, D, T, t, Z, ...
+  int nice = 0;
 };
 
 struct ThreadState {
@@ -43,6 +47,8 @@ struct ThreadState {
   std::vector<uint8_t> xsave;                // the XSAVE area (empty if unknown)
   uint64_t pending_signals = 0, blocked_signals = 0;  // bit n-1 for signal n (0 if unknown)
   uint64_t user_time_ns = 0, kernel_time_ns = 0;
+  // Exited while the capture ran: listed, but its registers are not known.
+  bool exited = false;
 };
 
 struct Mapping {
@@ -55,6 +61,10 @@ struct Mapping {
   std::string path;    // a file, [heap], [stack], [vdso], ... or ""
   bool dont_dump = false;  // MADV_DONTDUMP ("dd")
   bool io = false;         // VM_IO or a PFN map: never readable
+  // The mapping holds private copies of pages (smaps Anonymous or Swap > 0): the stand-in for
+  // the kernel's anon_vma, which decides whether coredump_filter's private bits dump it. True
+  // when the source cannot tell.
+  bool written = true;
 };
 
 struct Module {
@@ -85,12 +95,23 @@ class ProcessView {
   // Copies memory at `address` into `out`; returns the bytes copied, stopping at the first byte
   // the view does not hold.
   virtual size_t read_memory(uint64_t address, std::span<uint8_t> out) const = 0;
-  // The runs of [start, end) that hold pages worth writing (anonymous pages never touched are
-  // not); nullopt when every page is. A core leaves the rest as holes.
+  // The runs of [start, end) that hold pages worth writing (private anonymous pages never
+  // touched are not: they read as zeros); nullopt when every page is, or when the view cannot
+  // tell. A core leaves the rest as holes. [start, end) lies inside one mapping.
   virtual std::optional<std::vector<std::pair<uint64_t, uint64_t>>> populated(uint64_t start, uint64_t end) const {
     (void)start, (void)end;
     return std::nullopt;
   }
+  // The runs of [start, end) whose bytes the view has at all (a minidump holds only parts of the
+  // address space); nullopt when it has every readable byte, as a live capture does. A core
+  // writes no other bytes: the rest of a mapping keeps its PT_LOAD, without bytes in the file.
+  virtual std::optional<std::vector<std::pair<uint64_t, uint64_t>>> held(uint64_t start, uint64_t end) const {
+    (void)start, (void)end;
+    return std::nullopt;
+  }
+  // The caller is done with [start, end) for good: a live view may let its copy go (a VA clone
+  // drops those pages, see Snapshot::release_memory). Reads of the range may fail afterwards.
+  virtual void release_memory(uint64_t start, uint64_t end) const { (void)start, (void)end; }
   // What this source could not give, in words ("no signal masks: a minidump does not carry them").
   virtual std::vector<std::string> gaps() const { return {}; }
 };

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "view/status_text.h"
+
 namespace snapdump::view {
 
 SnapshotView::SnapshotView(const Snapshot& snapshot, std::optional<Signal> signal)
@@ -17,6 +19,11 @@ SnapshotView::SnapshotView(const Snapshot& snapshot, std::optional<Signal> signa
   process_.auxv.assign(p.auxv_raw.begin(), p.auxv_raw.end());
   process_.user_time_ns = p.user_time_ns;
   process_.kernel_time_ns = p.kernel_time_ns;
+  process_.process_group = static_cast<pid_t>(first_number(status_field(p.status_text, "NSpgid")));
+  process_.session = static_cast<pid_t>(first_number(status_field(p.status_text, "NSsid")));
+  std::string_view state = status_field(p.status_text, "State");
+  process_.state = state.empty() ? 0 : state.front();
+  process_.nice = p.nice;
 
   if (snapshot.flags() & capture::kThreads) {
     for (const ThreadEntry& t : snapshot.threads()) {
@@ -29,6 +36,7 @@ SnapshotView::SnapshotView(const Snapshot& snapshot, std::optional<Signal> signa
       s.xsave.assign(t.xsave.begin(), t.xsave.end());
       s.user_time_ns = t.user_time_ns;
       s.kernel_time_ns = t.kernel_time_ns;
+      s.exited = t.capture == ThreadCapture::exited;
       threads_.push_back(std::move(s));
     }
   }
@@ -45,6 +53,7 @@ SnapshotView::SnapshotView(const Snapshot& snapshot, std::optional<Signal> signa
     m.path = std::string(r.path);
     m.dont_dump = r.dont_dump;
     m.io = r.io;
+    m.written = r.anonymous > 0 || r.swap > 0;
     mappings_.push_back(std::move(m));
     if (r.elf) {
       Module mod;
@@ -63,8 +72,19 @@ size_t SnapshotView::read_memory(uint64_t address, std::span<uint8_t> out) const
 }
 
 std::optional<std::vector<std::pair<uint64_t, uint64_t>>> SnapshotView::populated(uint64_t start, uint64_t end) const {
+  // A page missing from the page tables reads as zeros only in private anonymous memory. A file
+  // mapping's page is still in its file, a shared one may be in another process's tables, the
+  // vDSO's pages are mapped on first touch (the clone's second vDSO page is usually absent), and
+  // a region copied in the pause lives in the snapshot: all of those are read whole.
+  const Region* r = find_region(snapshot_.memory_map(), start);
+  if (r == nullptr || end > r->end || r->inode != 0 || r->shared || r->copy == RegionCopy::copied_in_pause) return std::nullopt;
+  std::string_view path = r->path;
+  bool special = path.starts_with("[") && path != "[heap]" && !path.starts_with("[stack") && !path.starts_with("[anon:");
+  if (special) return std::nullopt;
   return snapshot_.populated(start, end);
 }
+
+void SnapshotView::release_memory(uint64_t start, uint64_t end) const { snapshot_.release_memory(start, end); }
 
 std::vector<std::string> SnapshotView::gaps() const {
   std::vector<std::string> out;

@@ -23,6 +23,8 @@ class SnapshotView final : public ProcessView {
   std::optional<Signal> signal() const override { return signal_; }
   size_t read_memory(uint64_t address, std::span<uint8_t> out) const override;
   std::optional<std::vector<std::pair<uint64_t, uint64_t>>> populated(uint64_t start, uint64_t end) const override;
+  // Forwards to Snapshot::release_memory (a VA clone drops the pages).
+  void release_memory(uint64_t start, uint64_t end) const override;
   std::vector<std::string> gaps() const override;
 
   const Snapshot& snapshot() const { return snapshot_; }

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -94,6 +95,20 @@ BulkBuffer Sink::append_bulk(BulkBuffer buffer, size_t size) {
   size_ += size;
   bulk_->submit(at, std::move(buffer), size);
   return bulk_->buffer();
+}
+
+void Sink::skip(uint64_t bytes) {
+  if (sparse()) {
+    size_ += bytes;  // queued bulk writes carry their own offsets
+    return;
+  }
+  while (bytes > 0) {
+    BulkBuffer zeros = bulk_buffer();
+    size_t n = static_cast<size_t>(std::min<uint64_t>(bytes, zeros.size()));
+    std::memset(zeros.data(), 0, n);
+    append_bulk(std::move(zeros), n);
+    bytes -= n;
+  }
 }
 
 FileSink::FileSink(PendingFile& file) : file_(file) {

@@ -52,6 +52,12 @@ class Sink {
   // once commit() or drain() returned.
   uint64_t direct_bytes() const { return direct_bytes_; }
 
+  // Leaves the next `bytes` after the end unwritten: a hole, where sparse() says holes read as
+  // zeros (a new file of our own); zeros written, everywhere else (a stream, a caller's file that
+  // may hold old bytes there, IoWriteAll). An ELF core's untouched pages go through here.
+  void skip(uint64_t bytes);
+  virtual bool sparse() const { return false; }
+
   // Makes the dump durable and visible. Throws on failure; the dump is then not whole.
   virtual void commit() = 0;
   // A stream: write_at only ever continues where the last write ended.
@@ -91,6 +97,8 @@ class FileSink final : public Sink {
   ~FileSink() override;
   FileSink(const FileSink&) = delete;
   FileSink& operator=(const FileSink&) = delete;
+  // A file snapdump created itself (or one it replaces whole): nothing old under a hole.
+  bool sparse() const override { return true; }
   void commit() override;
 
  private:

@@ -105,6 +105,7 @@ int main(int argc, char** argv) {
   nlohmann::json mappings = options.mappings ? sdtarget::create_mappings() : nlohmann::json::array();
   if (options.truncated_mapping) mappings.push_back(sdtarget::create_truncated_mapping());
   if (options.dontfork_mib > 0) mappings.push_back(sdtarget::create_large_dontfork(options.dontfork_mib));
+  if (options.untouched_mib > 0) mappings.push_back(sdtarget::create_untouched(options.untouched_mib));
   nlohmann::json libs = options.libs ? sdtarget::load_libraries() : nlohmann::json(nullptr);
 
   const bool avx = options.avx && sdtarget::avx_supported();

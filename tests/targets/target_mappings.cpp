@@ -57,6 +57,19 @@ std::string own_executable() {
 
 }  // namespace
 
+nlohmann::json create_untouched(std::size_t mib) {
+  const std::size_t size = mib * 1024 * 1024;
+  auto* memory = static_cast<char*>(map_anonymous(size, PROT_READ | PROT_WRITE, MAP_PRIVATE));
+  // In the middle, so neither end of the region is the written page.
+  const std::size_t offset = size / 2;
+  static constexpr char kMarker[] = "sd-untouched-mk";
+  std::memcpy(memory + offset, kMarker, sizeof kMarker);
+  nlohmann::json entry = region("untouched", memory, size, -1, "rw-p");
+  entry["marker_offset"] = offset;
+  entry["marker"] = kMarker;
+  return entry;
+}
+
 nlohmann::json create_large_dontfork(std::size_t mib) {
   const std::size_t size = mib << 20;
   void* memory = map_anonymous(size, PROT_READ | PROT_WRITE, MAP_PRIVATE);

@@ -12,5 +12,9 @@ nlohmann::json create_truncated_mapping();
 // `mib` MiB of private memory marked MADV_DONTFORK (as V8 marks its heap), every 8-byte word
 // holding its own offset xor a tag: {"kind": "dontfork_large", "start", "size", "tag"}.
 nlohmann::json create_large_dontfork(std::size_t mib);
+// `mib` MiB of private read-write memory of which only the page at "marker_offset" was ever
+// written (16 bytes of "marker" text there), the rest never touched: what an ELF core leaves as
+// holes. {"kind": "untouched", "start", "size", "marker_offset", "marker"}.
+nlohmann::json create_untouched(std::size_t mib);
 
 }  // namespace sdtarget

@@ -16,6 +16,7 @@ struct Options {
   bool fds = false;
   bool mappings = false;
   std::size_t dontfork_mib = 0;  // a region of this size marked MADV_DONTFORK
+  std::size_t untouched_mib = 0;  // a private region of this size with one page written
   bool avx = false;
   bool libs = false;
   bool thp = false;

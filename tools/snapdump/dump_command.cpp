@@ -9,6 +9,7 @@
 #include <cctype>
 #include <ctime>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 
@@ -18,6 +19,7 @@
 #include "interrupt.h"
 #include "name_escape.h"
 #include "progress.h"
+#include "snapdump/core.h"
 #include "snapdump/format/constants.h"
 #include "snapdump/minidump.h"
 #include "snapdump/snapshot.h"
@@ -74,7 +76,7 @@ constexpr uint32_t kDefault = format::dump_type::kWithFullMemoryInfo | format::d
 
 // ProcDump's default name: NAME_PID_YYMMDD_HHMMSS.dmp. Decided before the capture (the output
 // is checked before the target is touched), from the process's comm as the capture reads it.
-std::string default_name(pid_t pid) {
+std::string default_name(pid_t pid, const char* extension) {
   std::time_t now = std::time(nullptr);
   std::tm tm{};
   localtime_r(&now, &tm);
@@ -86,7 +88,7 @@ std::string default_name(pid_t pid) {
   for (char& c : name) {
     if (c == '/' || c == ' ') c = '_';
   }
-  return fmt::format("{}_{}_{}.dmp", name, pid, when);
+  return fmt::format("{}_{}_{}.{}", name, pid, when, extension);
 }
 
 }  // namespace
@@ -177,10 +179,19 @@ std::optional<DumpException> exception_from(const DumpArgs& a) {
 void add_dump_command(CLI::App& app, DumpArgs& a) {
   auto* cmd = app.add_subcommand(
       "dump",
-      "Write a minidump of process PID. The target is paused only while snapdump captures it: "
-      "for a small dump while its stacks are copied, for a full-memory dump while a "
-      "copy-on-write clone of it is made (unless --no-clone). Prints where the dump went, its "
-      "size, and how long the target was paused.\n\n"
+      "Write a minidump (the default) or, with --format core, an ELF core file of process PID. "
+      "The target is paused only while snapdump captures it: for a small minidump while its "
+      "stacks are copied, for a full-memory minidump or a core while a copy-on-write clone of it "
+      "is made (unless --no-clone). Prints where the dump went, its size, and how long the "
+      "target was paused.\n\n"
+      "A core is what the kernel would write if the process crashed, and what gdb's gcore writes: "
+      "gdb EXE CORE, lldb -c CORE, eu-stack --core CORE and eu-unstrip -n --core CORE read it. Its "
+      "memory follows the process's /proc/PID/coredump_filter (by default 0x33: heap, stacks, "
+      "written data, shared anonymous memory, the first page of every ELF file mapped, the vDSO); "
+      "--full takes every readable mapping whole. Pages never touched are holes in the file, so "
+      "its allocated size (du) stays near the memory really used. --signal, --exception-thread, "
+      "--signal-code and --exception-address become the core's NT_SIGINFO and pr_cursig, with that "
+      "thread listed first; --type does not apply. docs/core.md has the details.\n\n"
       "Where the dump goes (-o) is checked before the target is touched, and every message "
       "names it as you gave it:\n"
       "  a new path        created only when the dump is whole: until then the file has no name "
@@ -204,9 +215,17 @@ void add_dump_command(CLI::App& app, DumpArgs& a) {
       "where the file system allows, so gigabytes of dump neither evict the machine's page cache "
       "nor flood it with dirty pages. docs/minidump.md (\"Output\") has the details.\n");
   cmd->add_option("PID", a.pid, "process to dump")->required();
+  cmd->add_option("--format", a.format,
+                  "minidump (default): a Windows-style minidump for LLDB, Breakpad and WinDbg; core: an "
+                  "ELF core file for gdb, LLDB and elfutils")
+      ->check(CLI::IsMember({"minidump", "core"}));
+  cmd->add_option("--coredump-filter", a.coredump_filter,
+                  "with --format core: the coredump_filter bits to use instead of the process's own "
+                  "/proc/PID/coredump_filter, in hex (e.g. 0x33, the kernel's default; 0x7f adds the "
+                  "private and shared file mappings). See core(5)");
   cmd->add_option("-o,--output", a.output,
-                  "where the dump goes: a path (default NAME_PID_YYMMDD_HHMMSS.dmp in the current "
-                  "directory, as ProcDump names them), a FIFO, device or socket, or - for standard "
+                  "where the dump goes: a path (default NAME_PID_YYMMDD_HHMMSS.dmp, or .core with "
+                  "--format core, in the current directory, as ProcDump names them), a FIFO, device or socket, or - for standard "
                   "output (the summary line then goes to standard error)");
   cmd->add_flag("--force", a.force, "replace the regular file -o names if it exists (atomically, once the new dump is whole)");
   cmd->add_option("--type", a.types,
@@ -216,7 +235,8 @@ void add_dump_command(CLI::App& app, DumpArgs& a) {
                   "--type or --full: WithFullMemoryInfo,WithThreadInfo, that is MiniDumpNormal's "
                   "threads, stacks and modules plus the memory map and thread times (a few KiB more); "
                   "--type Normal gives MiniDumpNormal alone");
-  cmd->add_flag("--full", a.full, "full memory with every information stream (WithFullMemory, WithFullMemoryInfo, WithThreadInfo, WithHandleData, WithUnloadedModules, WithTokenInformation, WithAvxXStateContext, IgnoreInaccessibleMemory)");
+  cmd->add_flag("--full", a.full, "a core: every readable mapping whole (the files' code too; MADV_DONTDUMP memory "
+                "still left out). A minidump: full memory with every information stream (WithFullMemory, WithFullMemoryInfo, WithThreadInfo, WithHandleData, WithUnloadedModules, WithTokenInformation, WithAvxXStateContext, IgnoreInaccessibleMemory)");
   cmd->add_flag("--no-clone", a.no_clone, "never clone: keep the target stopped while memory is copied");
   cmd->add_flag("--leave-unrestartable-running", a.leave_running,
                 "do not stop threads blocked in a call that any stop turns into EINTR (epoll_wait, "
@@ -238,7 +258,8 @@ void add_dump_command(CLI::App& app, DumpArgs& a) {
   cmd->add_option("--signal", a.signal,
                   "write an Exception stream for this signal (a name such as SIGSEGV or ABRT, or a "
                   "number): LLDB then shows the thread stopped with it and minidump_stackwalk "
-                  "reports it as the crash reason");
+                  "reports it as the crash reason. In a core: NT_SIGINFO and pr_cursig, which gdb "
+                  "reports as \"Program terminated with signal\"");
   cmd->add_option("--exception-thread", a.exception_thread,
                   "the thread that took --signal (default: the main thread, whose id is PID)");
   cmd->add_option("--signal-code", a.signal_code, "the signal's si_code, stored as ExceptionFlags (default 0)");
@@ -255,7 +276,7 @@ namespace {
 // The destination, ready before the capture. An existing file gets the CLI's own advice.
 DumpOutput open_output(const DumpArgs& a) {
   if (a.output == "-") return DumpOutput::to_fd(STDOUT_FILENO, "standard output");
-  std::string path = a.output.empty() ? default_name(a.pid) : a.output;
+  std::string path = a.output.empty() ? default_name(a.pid, a.format == "core" ? "core" : "dmp") : a.output;
   try {
     return DumpOutput::to_path(path, OutputOptions{a.force});
   } catch (const Error& e) {
@@ -271,8 +292,15 @@ std::string left_behind(const DumpOutput& output) {
   return fmt::format("no dump was written to {}", escape_text(output.name()));
 }
 
-int dump_to(const DumpArgs& a, DumpOptions options, CaptureFlags flags, const CaptureOptions& capture_options,
-            InterruptGuard& guard) {
+// What one format's writer reports, for the summary line.
+struct Written {
+  std::string summary;  // after "NAME: "
+  std::vector<std::string> warnings;  // lines for standard error
+};
+using WriteFn = std::function<Written(const Snapshot&, DumpOutput&, DumpCallbacks*)>;
+
+int dump_to(const DumpArgs& a, uint64_t expected_bytes_hint, DumpType type, CaptureFlags flags,
+            const CaptureOptions& capture_options, InterruptGuard& guard, const WriteFn& write) {
   std::string outcome;
   {
     DumpOutput output = open_output(a);
@@ -281,10 +309,10 @@ int dump_to(const DumpArgs& a, DumpOptions options, CaptureFlags flags, const Ca
     guard.target_touched();
     try {
       Snapshot snapshot = Snapshot::capture(a.pid, flags, context::kAll, capture_options);
-      ProgressBar progress(expected_read_bytes(snapshot, options.type), !a.no_progress);
-      options.callbacks = &progress;
+      ProgressBar progress(expected_bytes_hint == 0 ? expected_read_bytes(snapshot, type) : expected_bytes_hint,
+                           !a.no_progress);
       if (InterruptGuard::signal_received() != 0) throw Error(Errc::cancelled, "interrupted during the capture");
-      DumpResult result = write_minidump(snapshot, output, options);
+      Written written = write(snapshot, output, &progress);
       progress.finish();
       // The target is let go first: in hold mode (--no-clone) it was stopped for the whole dump,
       // and the pause printed is that whole time.
@@ -293,21 +321,8 @@ int dump_to(const DumpArgs& a, DumpOptions options, CaptureFlags flags, const Ca
       snapshot.free();
       // Standard output holds the dump: the summary goes to standard error then.
       std::FILE* report = a.output == "-" ? stderr : stdout;
-      fmt::print(report, "{}: {:.1f} MiB, {} streams, {:.1f} MiB of memory; the target was paused {:.3f} ms\n",
-                 escape_text(output.name()), result.bytes / 1048576.0, result.streams, result.memory_bytes / 1048576.0, paused_ms);
-      if (result.zero_filled_bytes > 0) {
-        fmt::print(stderr,
-                   "snapdump: {} bytes of memory could not be read while the stream was written; they are "
-                   "zeros in the dump\n",
-                   result.zero_filled_bytes);
-      }
-      if (result.omitted_regions > 0) {
-        fmt::print(stderr,
-                   "snapdump: {} readable region(s), {:.1f} MiB, are not in the dump: the kernel does not clone "
-                   "them and they were over the pause's copy cap (--copy-cap), or they changed during the stop; "
-                   "the dump's SnapdumpOmittedMemory stream lists them (snapdump inspect shows it)\n",
-                   result.omitted_regions, result.omitted_bytes / 1048576.0);
-      }
+      fmt::print(report, "{}: {}; the target was paused {:.3f} ms\n", escape_text(output.name()), written.summary, paused_ms);
+      for (const std::string& warning : written.warnings) fmt::print(stderr, "snapdump: {}\n", warning);
       std::fflush(report);
       if (InterruptGuard::signal_received() != 0) outcome = fmt::format("{} was written whole before it", escape_text(output.name()));
     } catch (...) {
@@ -320,9 +335,98 @@ int dump_to(const DumpArgs& a, DumpOptions options, CaptureFlags flags, const Ca
   return 0;
 }
 
+Written write_minidump_file(const Snapshot& snapshot, DumpOutput& output, DumpCallbacks* callbacks, DumpOptions options) {
+  options.callbacks = callbacks;
+  DumpResult result = write_minidump(snapshot, output, options);
+  Written w;
+  w.summary = fmt::format("{:.1f} MiB, {} streams, {:.1f} MiB of memory", result.bytes / 1048576.0, result.streams,
+                          result.memory_bytes / 1048576.0);
+  if (result.zero_filled_bytes > 0) {
+    w.warnings.push_back(fmt::format(
+        "{} bytes of memory could not be read while the stream was written; they are zeros in the dump",
+        result.zero_filled_bytes));
+  }
+  if (result.omitted_regions > 0) {
+    w.warnings.push_back(fmt::format(
+        "{} readable region(s), {:.1f} MiB, are not in the dump: the kernel does not clone them and they were over "
+        "the pause's copy cap (--copy-cap), or they changed during the stop; the dump's SnapdumpOmittedMemory "
+        "stream lists them (snapdump inspect shows it)",
+        result.omitted_regions, result.omitted_bytes / 1048576.0));
+  }
+  return w;
+}
+
+Written write_core_file(const Snapshot& snapshot, DumpOutput& output, DumpCallbacks* callbacks, CoreOptions options) {
+  options.callbacks = callbacks;
+  CoreResult result = write_core(snapshot, output, options);
+  Written w;
+  w.summary = fmt::format("{:.1f} MiB ELF core, {} threads, {} segments, {:.1f} MiB of memory of which {:.1f} MiB "
+                          "never touched ({})",
+                          result.bytes / 1048576.0, result.threads, result.segments, result.memory_bytes / 1048576.0,
+                          result.hole_bytes / 1048576.0, result.sparse ? "holes" : "zeros");
+  if (result.unreadable_bytes > 0) {
+    w.warnings.push_back(fmt::format("{} bytes of memory could not be read; the core has {} there, as the kernel's would",
+                                     result.unreadable_bytes, result.sparse ? "holes" : "zeros"));
+  }
+  // A core has no stream to list them in: standard error is where they are named.
+  for (const Region& r : snapshot.memory_map()) {
+    if (r.omitted == RegionOmission::none) continue;
+    w.warnings.push_back(fmt::format("{:#x}-{:#x} {} is not in the core ({}): the kernel does not clone it and it was "
+                                     "over the pause's copy cap (--copy-cap), or it changed during the stop",
+                                     r.start, r.end, escape_text(r.path), to_string(r.omitted)));
+  }
+  return w;
+}
+
+// --format core: the core's own options, checked before the target is touched.
+int run_core_dump(const DumpArgs& a) {
+  if (!a.types.empty()) {
+    throw std::invalid_argument("--type chooses a minidump's streams; a core's memory follows --coredump-filter or --full");
+  }
+  CoreOptions options;
+  options.full = a.full;
+  options.release_written_memory = true;
+  if (!a.coredump_filter.empty()) {
+    size_t used = 0;
+    unsigned long value = 0;
+    try {
+      value = std::stoul(a.coredump_filter, &used, 16);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != a.coredump_filter.size() || value > 0x1ff) {
+      throw std::invalid_argument(fmt::format("--coredump-filter {}: not coredump_filter bits (hex, at most 0x1ff)", a.coredump_filter));
+    }
+    options.coredump_filter = static_cast<uint32_t>(value);
+  } else {
+    options.coredump_filter = read_coredump_filter(a.pid);
+  }
+  options.signal = exception_from(a);
+  CaptureFlags flags = capture_flags_for_core() | (a.capture.empty() ? 0 : parse_capture_flags(a.capture));
+  if (a.no_clone && (flags & capture::kVaClone)) {
+    throw std::invalid_argument("--no-clone and --capture VaClone contradict each other");
+  }
+  CaptureOptions capture_options;
+  capture_options.leave_unrestartable_running = a.leave_running;
+  capture_options.max_uncloneable_bytes = a.copy_cap_mib << 20;
+  // A core holds the heap and every stack: a clone for a point in time, or the target held.
+  if (a.no_clone) {
+    capture_options.hold = true;
+  } else {
+    flags |= capture::kVaClone;
+  }
+  signal(SIGPIPE, SIG_IGN);  // as for a minidump (run_dump)
+  InterruptGuard guard;
+  return dump_to(a, 0, 0, flags, capture_options, guard, [options](const Snapshot& s, DumpOutput& o, DumpCallbacks* c) {
+    return write_core_file(s, o, c, options);
+  });
+}
+
 }  // namespace
 
 int run_dump(const DumpArgs& a) {
+  if (a.format == "core") return run_core_dump(a);
+  if (!a.coredump_filter.empty()) throw std::invalid_argument("--coredump-filter applies to --format core");
   DumpOptions options;
   options.type = a.types.empty() && !a.full ? kDefault
                                            : (a.types.empty() ? 0 : parse_dump_types(a.types)) | (a.full ? kFull : 0);
@@ -349,7 +453,9 @@ int run_dump(const DumpArgs& a) {
   // death by SIGPIPE. Nothing is exec'd from here on, so no child inherits the setting.
   signal(SIGPIPE, SIG_IGN);
   InterruptGuard guard;
-  return dump_to(a, options, flags, capture_options, guard);
+  return dump_to(a, 0, options.type, flags, capture_options, guard, [options](const Snapshot& s, DumpOutput& o, DumpCallbacks* c) {
+    return write_minidump_file(s, o, c, options);
+  });
 }
 
 }  // namespace snapdump::cli

@@ -1,4 +1,4 @@
-// `snapdump dump PID`: capture and write a minidump.
+// `snapdump dump PID`: capture and write a minidump or an ELF core.
 #pragma once
 
 #include <sys/types.h>
@@ -24,6 +24,8 @@ struct DumpArgs {
   std::string exception_address;  // --exception-address (default: the thread's rip)
   bool no_progress = false;    // --no-progress: no progress bar even on a terminal
   size_t copy_cap_mib = 64;    // --copy-cap: CaptureOptions::max_uncloneable_bytes in MiB
+  std::string format = "minidump";  // --format: minidump or core
+  std::string coredump_filter;      // --coredump-filter: hex bits (default: the process's own)
 };
 
 void add_dump_command(CLI::App& app, DumpArgs& args);

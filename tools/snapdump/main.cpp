@@ -9,6 +9,7 @@
 
 #include "capture_flags.h"
 #include "demo.h"
+#include "convert_command.h"
 #include "dump_command.h"
 #include "dump_report.h"
 #include "name_escape.h"
@@ -84,6 +85,8 @@ int main(int argc, char** argv) {
 
   snapdump::cli::DumpArgs dump_args;
   snapdump::cli::add_dump_command(app, dump_args);
+  snapdump::cli::ConvertArgs convert_args;
+  snapdump::cli::add_convert_command(app, convert_args);
 
   auto* inspect = app.add_subcommand(
       "inspect",
@@ -138,6 +141,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*app.get_subcommand("dump")) return snapdump::cli::run_dump(dump_args);
+    if (*app.get_subcommand("convert")) return snapdump::cli::run_convert(convert_args);
   } catch (const snapdump::Error& e) {
     fmt::print(stderr, "snapdump: {}: {}\n", snapdump::to_string(e.code()), snapdump::cli::escape_lines(e.what()));
     return 1;
