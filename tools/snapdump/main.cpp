@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -15,6 +16,10 @@
 #include "snapdump/reader.h"
 #include "snapdump/snapshot.h"
 #include "snapshot_report.h"
+#include "minidump_stacks_view.h"
+#include "stacks_command.h"
+#include "stacks_report.h"
+#include "unwind/unwinder.h"
 
 namespace {
 
@@ -84,6 +89,8 @@ int main(int argc, char** argv) {
 
   snapdump::cli::DumpArgs dump_args;
   snapdump::cli::add_dump_command(app, dump_args);
+  snapdump::cli::StacksArgs stacks_args;
+  snapdump::cli::add_stacks_command(app, stacks_args);
 
   auto* inspect = app.add_subcommand(
       "inspect",
@@ -95,6 +102,14 @@ int main(int argc, char** argv) {
   bool inspect_json = false;
   std::string inspect_stream;
   inspect->add_flag("--json", inspect_json, snapdump::cli::kJsonFlagHelp);
+  bool inspect_stacks = false, inspect_no_debuginfod = false;
+  inspect->add_flag("--stacks", inspect_stacks,
+                    std::string("print every thread's backtrace instead, as `snapdump stacks` does for a live "
+                                "process (and as JSON with --json): unwound with libdwfl from the registers and "
+                                "the stack memory the dump holds, with the modules' files of this machine. ") +
+                        snapdump::cli::kDebugInfoHelp);
+  inspect->add_flag("--no-debuginfod", inspect_no_debuginfod,
+                    "with --stacks: never ask a debuginfod server, even with DEBUGINFOD_URLS set");
   inspect->add_option("--stream", inspect_stream,
                       "print only the stream NAME (ThreadList, ModuleList, LinuxMaps, ...): text streams "
                       "as text, line by line and escaped (LinuxCmdLine and LinuxEnviron one entry per "
@@ -117,7 +132,17 @@ int main(int argc, char** argv) {
     if (*demo) return snapdump::cli::run_demo();
     if (*inspect) {
       auto dump = snapdump::reader::Minidump::open(inspect_file);
-      if (!inspect_stream.empty()) {
+      if (inspect_stacks) {
+        if (!inspect_stream.empty()) throw std::invalid_argument("--stacks and --stream contradict each other");
+        if (inspect_no_debuginfod) unsetenv("DEBUGINFOD_URLS");
+        snapdump::cli::MinidumpStacksView view(dump);
+        auto stacks = snapdump::unwind::unwind_stacks(view);
+        if (inspect_json) {
+          fmt::print("{}\n", snapdump::cli::json_text(snapdump::cli::stacks_to_json(stacks, std::nullopt)));
+        } else {
+          snapdump::cli::print_stacks(stdout, stacks, "dump " + snapdump::cli::escape_text(inspect_file), std::nullopt);
+        }
+      } else if (!inspect_stream.empty()) {
         snapdump::cli::print_stream(stdout, dump, inspect_stream, inspect_json);
       } else if (inspect_json) {
         fmt::print("{}\n", snapdump::cli::json_text(snapdump::cli::dump_to_json(dump)));
@@ -138,6 +163,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*app.get_subcommand("dump")) return snapdump::cli::run_dump(dump_args);
+    if (*app.get_subcommand("stacks")) return snapdump::cli::run_stacks(stacks_args);
   } catch (const snapdump::Error& e) {
     fmt::print(stderr, "snapdump: {}: {}\n", snapdump::to_string(e.code()), snapdump::cli::escape_lines(e.what()));
     return 1;
