@@ -3,6 +3,8 @@
 #include <cxxabi.h>
 #include <elfutils/libdw.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <memory>
 
@@ -33,6 +35,27 @@ bool cfi_covers(Dwarf_CFI* cfi, Dwarf_Addr bias, uint64_t address) {
   return true;
 }
 
+// Where libdebuginfod keeps what it fetched for this build-id (debuginfod-find(1)): libdwfl
+// 0.188 opens a file found through debuginfod without recording its name.
+std::string debuginfod_cached(const std::vector<uint8_t>& build_id) {
+  const char* urls = std::getenv("DEBUGINFOD_URLS");
+  if (urls == nullptr || *urls == '\0' || build_id.empty()) return "";
+  std::string cache;
+  if (const char* path = std::getenv("DEBUGINFOD_CACHE_PATH"); path != nullptr && *path != '\0') {
+    cache = path;
+  } else if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg != '\0') {
+    cache = std::string(xdg) + "/debuginfod_client";
+  } else if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    cache = std::string(home) + "/.cache/debuginfod_client";
+  } else {
+    return "";
+  }
+  std::string hex;
+  for (uint8_t b : build_id) hex += "0123456789abcdef"[b >> 4], hex += "0123456789abcdef"[b & 15];
+  std::string file = cache + "/" + hex + "/debuginfo";
+  return ::access(file.c_str(), R_OK) == 0 ? file : "";
+}
+
 }  // namespace
 
 ModuleInfo describe_module(const DwflSession& session, Dwfl_Module* mod) {
@@ -48,7 +71,13 @@ ModuleInfo describe_module(const DwflSession& session, Dwfl_Module* mod) {
   info.build_id = build_id_of(mod);
   if (info.build_id.empty() && m != nullptr) info.build_id = m->build_id;
   if (main_file != nullptr) info.elf_file = main_file;
-  if (debug_file != nullptr) info.debug_file = debug_file;
+  if (debug_file != nullptr) {
+    info.debug_file = debug_file;
+  } else if (Dwarf_Addr bias = 0; dwfl_module_getdwarf(mod, &bias) != nullptr) {
+    // DWARF without a file name: fetched through debuginfod, or the main file's own.
+    info.debug_file = debuginfod_cached(info.build_id);
+    if (info.debug_file.empty()) info.debug_file = info.elf_file;
+  }
   return info;
 }
 

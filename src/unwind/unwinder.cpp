@@ -76,9 +76,15 @@ Stacks unwind_stacks(const view::ProcessView& view, const UnwindOptions& options
     Walk walk{&session, &options, &stack};
     int rc = dwfl_getthread_frames(session.dwfl(), t.tid, on_frame, &walk);
     if (rc == -1 && stack.stopped.empty()) {
-      // libdwfl's reason names what the next step lacked: no CFI and no usable frame pointer,
-      // or a stack word the view does not hold.
-      stack.stopped = dwfl_errmsg(-1);
+      // Without CFI for the last frame libdwfl tried its frame pointer and gives no reason of
+      // its own ("Callback returned failure"); with CFI its reason names what was missing (a
+      // stack word the view does not hold, ...).
+      if (!stack.frames.empty() && !has_cfi(session, stack.frames.back())) {
+        stack.stopped = "no CFI for the last frame and no frame pointer chain from it (rbp is 0, or does not "
+                        "lead up the stack, or the stack word it points at was not captured)";
+      } else {
+        stack.stopped = std::string("libdwfl: ") + dwfl_errmsg(-1);
+      }
     }
     out.threads.push_back(std::move(stack));
   }
