@@ -345,6 +345,37 @@ TEST(Stacks, ATargetExitingDuringStacksGetsOneMessage) {
   EXPECT_GT(exited, 0);
 }
 
+// `inspect --stacks` unwinds a minidump as `stacks` unwinds the live process: the same frames
+// for the parked threads, from the registers and stack memory the default small dump holds.
+TEST(Stacks, InspectStacksOfAMinidumpGivesTheLiveFrames) {
+  auto target = TargetProcess::spawn({"--threads", "5"});
+  std::string path = testing::temp_dump_path("stacks_inspect.dmp");
+  std::filesystem::remove(path);
+  ASSERT_EQ(cli({"dump", std::to_string(target->pid()), "-o", path, "--no-progress"}).exit_code, 0);
+  json live = stacks_json(target->pid());
+  auto r = cli({"inspect", "--stacks", "--json", path});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json dumped = json::parse(r.out);
+  EXPECT_FALSE(dumped.contains("pause_ns"));
+  int compared = 0;
+  for (const json& expected : target->report()["threads"]) {
+    std::string function = expected["function"];
+    if (function.rfind("park_in_", 0) != 0) continue;
+    pid_t tid = expected["tid"].get<pid_t>();
+    ASSERT_NE(thread_of(dumped, tid), nullptr);
+    auto names = functions(*thread_of(dumped, tid));
+    EXPECT_EQ(names, functions(*thread_of(live, tid))) << function;
+    EXPECT_TRUE(contains(names, function));
+    ++compared;
+  }
+  EXPECT_GE(compared, 4);
+  auto text = cli({"inspect", "--stacks", path});
+  EXPECT_EQ(text.exit_code, 0);
+  EXPECT_NE(text.out.find("dump " + path + ": " + std::to_string(dumped["threads"].size()) + " threads\n"), std::string::npos)
+      << text.out;
+  std::filesystem::remove(path);
+}
+
 // A process that does not exist: the capture's message, exit status 1, nothing on stdout.
 TEST(Stacks, NoSuchProcessIsAClearError) {
   auto r = cli({"stacks", "999999999"});

@@ -131,6 +131,12 @@ int main(int argc, char** argv) {
     if (*snap) return run_snapshot(pid, flags_text, clone, no_clone, hold, leave_running, json);
     if (*demo) return snapdump::cli::run_demo();
     if (*inspect) {
+      if (inspect_stacks && snapdump::cli::is_elf_core(inspect_file)) {
+        // view::CoreView (issue 14, items 2 and 4) is not in this build yet.
+        throw std::runtime_error(snapdump::cli::escape_text(inspect_file) +
+                                 ": an ELF core file; inspect --stacks reads minidumps only in this build "
+                                 "(eu-stack --core FILE, or gdb, read cores)");
+      }
       auto dump = snapdump::reader::Minidump::open(inspect_file);
       if (inspect_stacks) {
         if (!inspect_stream.empty()) throw std::invalid_argument("--stacks and --stream contradict each other");

@@ -1,10 +1,23 @@
 #include "minidump_stacks_view.h"
 
+#include <elf.h>
+
 #include <algorithm>
+#include <cstdio>
+#include <cstring>
 
 #include <fmt/format.h>
 
 namespace snapdump::cli {
+
+bool is_elf_core(const std::string& path) {
+  Elf64_Ehdr header{};
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return false;
+  bool whole = std::fread(&header, sizeof header, 1, f) == 1;
+  std::fclose(f);
+  return whole && std::memcmp(header.e_ident, ELFMAG, SELFMAG) == 0 && header.e_type == ET_CORE;
+}
 
 MinidumpStacksView::MinidumpStacksView(const reader::Minidump& dump) : dump_(dump) {
   if (auto misc = dump.misc_info(); misc && misc->pid) process_.pid = static_cast<pid_t>(*misc->pid);

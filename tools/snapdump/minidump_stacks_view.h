@@ -4,12 +4,16 @@
 // once it is on main.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "snapdump/reader.h"
 #include "view/process_view.h"
 
 namespace snapdump::cli {
+
+// True when `path` starts with an ELF header of type ET_CORE.
+bool is_elf_core(const std::string& path);
 
 class MinidumpStacksView final : public view::ProcessView {
  public:
