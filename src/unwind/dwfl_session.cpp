@@ -12,15 +12,9 @@
 namespace snapdump::unwind {
 namespace {
 
-// libdwfl keeps a pointer to this: a static lives as long as any session.
+// libdwfl keeps a pointer to this: a static lives as long as any session. Null means libdwfl's
+// default search path, ":.debug:/usr/lib/debug" (next to the binary, its .debug/, /usr/lib/debug).
 char* debuginfo_path = nullptr;
-
-const Dwfl_Callbacks kCallbacks = {
-    .find_elf = nullptr,  // set in the constructor (a private static member)
-    .find_debuginfo = dwfl_standard_find_debuginfo,
-    .section_address = dwfl_offline_section_address,
-    .debuginfo_path = &debuginfo_path,
-};
 
 bool is_pseudo_path(const std::string& path) { return path.empty() || path.front() == '['; }
 
@@ -37,11 +31,12 @@ bool build_id_matches(Elf* elf, const std::vector<uint8_t>& expected) {
 
 DwflSession::DwflSession(const view::ProcessView& view) : view_(view) {
   elf_version(EV_CURRENT);
-  static const Dwfl_Callbacks callbacks = [] {
-    Dwfl_Callbacks c = kCallbacks;
-    c.find_elf = &DwflSession::find_elf;
-    return c;
-  }();
+  static const Dwfl_Callbacks callbacks = {
+      .find_elf = &DwflSession::find_elf,
+      .find_debuginfo = dwfl_standard_find_debuginfo,
+      .section_address = dwfl_offline_section_address,
+      .debuginfo_path = &debuginfo_path,
+  };
   dwfl_ = dwfl_begin(&callbacks);
   if (dwfl_ == nullptr) throw std::runtime_error(std::string("libdwfl: ") + dwfl_errmsg(-1));
   dwfl_report_begin(dwfl_);
