@@ -20,29 +20,15 @@
 #include <fmt/format.h>
 
 #include "snapdump/snapshot.h"
+#include "bench_util.h"
 #include "support/target_process.h"
 
 namespace {
 
+using snapdump::bench::median;
+using snapdump::bench::parse_list;
+
 using snapdump::testing::TargetProcess;
-
-std::vector<int> parse_list(const char* s) {
-  std::vector<int> out;
-  std::string text(s);
-  size_t at = 0;
-  while (at < text.size()) {
-    size_t comma = text.find(',', at);
-    out.push_back(std::stoi(text.substr(at, comma - at)));
-    if (comma == std::string::npos) break;
-    at = comma + 1;
-  }
-  return out;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
 
 struct Row {
   double fork_ms, clone_ms, clone_seen_ms, aux_ms, aux_seen_ms;

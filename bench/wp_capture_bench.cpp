@@ -37,7 +37,12 @@
 #include <thread>
 #include <vector>
 
+#include "bench_util.h"
+
 namespace {
+
+using snapdump::bench::median;
+using snapdump::bench::parse_list;
 
 constexpr size_t kPage = 4096;
 
@@ -45,21 +50,6 @@ double now_ms() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
-
-std::vector<int> parse_list(const char* s) {
-  std::vector<int> out;
-  for (const char* p = s; *p;) {
-    out.push_back(std::atoi(p));
-    while (*p && *p != ',') ++p;
-    if (*p == ',') ++p;
-  }
-  return out;
 }
 
 [[noreturn]] void die(const char* what) {

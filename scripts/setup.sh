@@ -23,9 +23,13 @@ fi
 # What building the library and the command takes, and what only the tests, benchmarks and
 # fuzzing take (lldb-16 and Breakpad's tools read the dumps back, gdb and elfutils the ELF cores;
 # clang-14 builds the fuzzer).
-build_packages=(build-essential cmake libcli11-dev libfmt-dev nlohmann-json3-dev)
-test_packages=(pkg-config git libzstd-dev libgtest-dev libgmock-dev libbenchmark-dev binutils
-               clang-14 libclang-rt-14-dev lldb-16 gdb elfutils)
+# `snapdump stacks` unwinds with elfutils' libdw (found through pkg-config), which loads
+# libdebuginfod1 at run time when DEBUGINFOD_URLS is set; its tests run a real debuginfod server
+# and its benchmark compares with eu-stack (elfutils) and gdb.
+build_packages=(build-essential cmake pkg-config libcli11-dev libfmt-dev nlohmann-json3-dev libdw-dev
+                libdebuginfod1)
+test_packages=(git libzstd-dev libgtest-dev libgmock-dev libbenchmark-dev binutils
+               clang-14 libclang-rt-14-dev lldb-16 elfutils debuginfod gdb)
 packages=("${build_packages[@]}")
 ((demo)) || packages+=("${test_packages[@]}")
 

@@ -102,6 +102,17 @@ pid_t find_descendant_running(pid_t root, const std::string& exe) {
 
 std::unique_ptr<TargetProcess> TargetProcess::spawn_via(const std::vector<std::string>& launcher,
                                                         const std::vector<std::string>& args) {
+  return start(launcher, target_path(), args);
+}
+
+std::unique_ptr<TargetProcess> TargetProcess::spawn_program(const std::string& program,
+                                                            const std::vector<std::string>& args) {
+  return start({}, program, args);
+}
+
+std::unique_ptr<TargetProcess> TargetProcess::start(const std::vector<std::string>& launcher,
+                                                    const std::string& program,
+                                                    const std::vector<std::string>& args) {
   std::unique_ptr<TargetProcess> target(new TargetProcess());
   int to_child[2];
   int from_child[2];
@@ -117,7 +128,7 @@ std::unique_ptr<TargetProcess> TargetProcess::spawn_via(const std::vector<std::s
   // read at any time for an error message.
   target->stderr_fd_ = memfd_create("snapdump-target-stderr", MFD_CLOEXEC);
 
-  std::string path = target_path();
+  const std::string& path = program;
   std::vector<std::string> storage = launcher;
   storage.push_back(path);
   storage.insert(storage.end(), args.begin(), args.end());

@@ -23,6 +23,10 @@ class TargetProcess {
   // numbers it, found among the launcher's descendants; the launcher is what is waited for.
   static std::unique_ptr<TargetProcess> spawn_via(const std::vector<std::string>& launcher,
                                                   const std::vector<std::string>& args);
+  // The same with another build of the target: `program` is a copy of target_path(), e.g.
+  // stripped, in a temporary directory.
+  static std::unique_ptr<TargetProcess> spawn_program(const std::string& program,
+                                                      const std::vector<std::string>& args);
 
   TargetProcess(const TargetProcess&) = delete;
   TargetProcess& operator=(const TargetProcess&) = delete;
@@ -48,6 +52,8 @@ class TargetProcess {
 
  private:
   TargetProcess() = default;
+  static std::unique_ptr<TargetProcess> start(const std::vector<std::string>& launcher, const std::string& program,
+                                              const std::vector<std::string>& args);
   // Reaps the target if it has exited, without consuming a ptrace stop meant for a tracer.
   bool poll_exit() const;
   std::string read_line(int timeout_ms);
