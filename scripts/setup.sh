@@ -21,10 +21,11 @@ if [[ ${1-} == --demo ]]; then
 fi
 
 # What building the library and the command takes, and what only the tests, benchmarks and
-# fuzzing take (lldb-16 and Breakpad's tools read the dumps back; clang-14 builds the fuzzer).
+# fuzzing take (lldb-16 and Breakpad's tools read the dumps back; clang-14 builds the fuzzer;
+# python3, nodejs and a headless JDK run the real programs of tests/real_programs).
 build_packages=(build-essential cmake libcli11-dev libfmt-dev nlohmann-json3-dev)
 test_packages=(pkg-config git libzstd-dev libgtest-dev libgmock-dev libbenchmark-dev binutils
-               clang-14 libclang-rt-14-dev lldb-16)
+               clang-14 libclang-rt-14-dev lldb-16 python3 nodejs openjdk-17-jdk-headless)
 packages=("${build_packages[@]}")
 ((demo)) || packages+=("${test_packages[@]}")
 
@@ -41,6 +42,8 @@ for p in "${packages[@]}"; do
 done
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}" >&2
+  # Slim Debian images leave out /usr/share/man, where the JDK's postinst links its man pages.
+  [[ " ${missing[*]} " == *" openjdk-17-jdk-headless "* ]] && "${sudo_cmd[@]}" mkdir -p /usr/share/man/man1
   apt_install "${missing[@]}"
 fi
 
