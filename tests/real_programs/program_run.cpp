@@ -130,7 +130,8 @@ DumpRecord ProgramRun::dump_once(const DumpMode& mode, int round) {
   const bool writes_dump = mode.args.front() == "dump";
   std::string path;
   if (writes_dump) {
-    path = *dir_ / (mode.name + "-" + std::to_string(round) + ".dmp");
+    path = *dir_ / (mode.name + "-" + (round < 0 ? "extra" + std::to_string(++extra_dumps_) : std::to_string(round)) +
+                    ".dmp");
     argv.insert(argv.end(), {"-o", path});
   }
   target_->command("reset");
@@ -159,7 +160,7 @@ DumpRecord ProgramRun::dump_once(const DumpMode& mode, int round) {
     read_back(r, mode.full_memory);
     // The first dump of each mode is kept for LLDB and minidump_stackwalk; the others are read
     // here and removed, so a JVM's few hundred MiB a dump do not pile up.
-    if (round > 0) {
+    if (round > 0) {  // an extra dump (round -1) is kept too
       std::filesystem::remove(path);
       r.path.clear();
     }
@@ -172,6 +173,13 @@ DumpRecord ProgramRun::dump_once(const DumpMode& mode, int round) {
     }
   }
   return r;
+}
+
+DumpRecord ProgramRun::extra_dump(const std::string& mode_name) {
+  for (const DumpMode& mode : dump_modes()) {
+    if (mode.name == mode_name) return dump_once(mode, -1);
+  }
+  throw std::invalid_argument("no dump mode " + mode_name);
 }
 
 void ProgramRun::read_back(DumpRecord& r, bool full_memory) {
@@ -192,25 +200,28 @@ void ProgramRun::read_back(DumpRecord& r, bool full_memory) {
 std::string ProgramRun::symbol_store(std::string* why) {
   if (!symbols_made_) {
     symbols_made_ = true;
-    // The runtime module's file as the program has it mapped (a symbolic link such as
-    // /usr/bin/java resolved), from the kept small dump's module list.
-    std::string binary;
-    if (const DumpRecord* small = kept("small")) {
-      try {
-        for (const auto& m : read_dump(small->path).modules()) {
-          if (std::filesystem::path(m.name).filename() == spec_.runtime_module) binary = m.name;
-        }
-      } catch (const std::exception& e) {
-        symbols_error_ = e.what();
+    // The module files as the program has them mapped, from the kept small dump's module list.
+    const DumpRecord* small = kept("small");
+    std::vector<std::string> files;
+    try {
+      if (!small) throw std::runtime_error("no small dump was kept");
+      for (const auto& m : read_dump(small->path).modules()) {
+        if (!m.name.empty() && m.name.front() == '/' && std::filesystem::is_regular_file(m.name)) files.push_back(m.name);
       }
+    } catch (const std::exception& e) {
+      symbols_error_ = e.what();
     }
-    if (binary.empty() && symbols_error_.empty())
-      symbols_error_ = "no module " + spec_.runtime_module + " in the small dump";
-    if (!binary.empty()) {
-      std::string store = *dir_ / "symbols";
-      symbols_error_ = write_breakpad_symbols(binary, store);
-      if (symbols_error_.empty()) symbols_ = store;
+    bool runtime = false;
+    for (const std::string& file : files) {
+      // Only the runtime's symbols are required: another module dump_syms cannot read (it has
+      // no CFI, say) leaves the walk to Breakpad's frame-pointer and stack-scanning fallbacks.
+      std::string failed = write_breakpad_symbols(file, *dir_ / "symbols");
+      if (std::filesystem::path(file).filename() != spec_.runtime_module) continue;
+      runtime = true;
+      if (symbols_error_.empty()) symbols_error_ = failed;
     }
+    if (symbols_error_.empty() && !runtime) symbols_error_ = "no module " + spec_.runtime_module + " in the small dump";
+    if (symbols_error_.empty()) symbols_ = *dir_ / "symbols";
   }
   *why = symbols_error_;
   return symbols_;

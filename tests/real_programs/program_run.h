@@ -55,7 +55,7 @@ const std::vector<DumpMode>& dump_modes();
 
 struct DumpRecord {
   std::string mode;
-  int round = 0;
+  int round = 0;  // -1 for an extra dump
   CommandResult cli;
   double printed_pause_ms = -1;  // "the target was paused X ms", or snapshot's pause_ns
   double felt_ms = -1;           // the heartbeat's longest gap over the dump
@@ -88,13 +88,18 @@ class ProgramRun {
   const std::vector<DumpRecord>& records() const { return records_; }
   // The first record of `mode` (whose dump is kept), or nullptr.
   const DumpRecord* kept(const std::string& mode) const;
-  // A Breakpad symbol store holding the runtime module's symbols (made on first use with
-  // dump_syms), or "" with why in *why.
+  // A Breakpad symbol store holding the symbols of every module of the program that is a file
+  // (made on first use with dump_syms; minidump_stackwalk needs libc's call frame information to
+  // walk out of it into the runtime), or "" with why in *why.
   std::string symbol_store(std::string* why);
+  // One more dump in `mode_name`, beyond the rounds, recorded the same way and kept until the run
+  // ends (a test that compares dumps made in a given order makes its own).
+  DumpRecord extra_dump(const std::string& mode_name);
 
  private:
   explicit ProgramRun(const ProgramSpec& spec);
   void run();
+  // round < 0: an extra dump, kept.
   DumpRecord dump_once(const DumpMode& mode, int round);
   void read_back(DumpRecord& record, bool full_memory);
 
@@ -106,6 +111,7 @@ class ProgramRun {
   std::string error_;
   std::string symbols_, symbols_error_;
   bool symbols_made_ = false;
+  int extra_dumps_ = 0;
 };
 
 // True if an smaps VmFlags line ("start-end perms rd wr mr mw me dc ...") has dc: MADV_DONTFORK.

@@ -19,7 +19,9 @@ inline const ProgramSpec kNode = {"Node", {"/usr/bin/node", kProgramsDir + "work
 
 // The JVM compiles the single-file program before it runs it: seconds, more on a busy machine.
 inline const ProgramSpec kJava = {
-    "Java", {"/usr/bin/java", "-Xms512m", "-Xmx512m", kProgramsDir + "Heap.java"}, "libjvm.so", {"JavaMain"},
-    180000};
+    "Java", {"/usr/bin/java", "-Xms512m", "-Xmx512m", kProgramsDir + "Heap.java"}, "libjvm.so",
+    // Every Java thread starts in thread_native_entry; the sd-wait and sd-sleep threads block in
+    // JVM_MonitorWait and JVM_Sleep.
+    {"thread_native_entry", "JVM_MonitorWait", "JVM_Sleep"}, 180000};
 
 }  // namespace snapdump::testing

@@ -6,6 +6,7 @@
 // the program and what the dumps hold, read back with our reader, lldb-16 and Breakpad's
 // minidump_stackwalk. docs/testing.md says why this tier exists.
 #include <algorithm>
+#include <filesystem>
 #include <set>
 #include <sstream>
 #include <string>
@@ -14,7 +15,10 @@
 
 #include "real_programs/program_run.h"
 #include "real_programs/programs.h"
+#include "snapdump/format/constants.h"
+#include "snapdump/reader.h"
 #include "support/external_readers.h"
+#include "support/read_dump.h"
 
 namespace snapdump::testing {
 namespace {
@@ -179,6 +183,42 @@ TEST_P(RealProgram, StackwalkListsEveryThreadWithNamedRuntimeFrames) {
     }
     EXPECT_GT(named, 0u) << walk.raw;
   }
+}
+
+// The ModuleList entry of the runtime's module spans its code: every executable mapping of that
+// file from the module's base up to the next module is inside [base, base + SizeOfImage).
+// Breakpad attributes a frame to the module whose range holds its pc, so a module cut short
+// leaves the runtime's frames nameless and its stacks unwalkable.
+TEST_P(RealProgram, RuntimeModuleSpansItsCode) {
+  const DumpRecord* r = run_->kept("small");
+  ASSERT_NE(r, nullptr);
+  reader::Minidump dump = read_dump(r->path);
+  auto maps = dump.text_stream(static_cast<std::uint32_t>(format::StreamType::LinuxMaps));
+  ASSERT_TRUE(maps) << "the small dump has no LinuxMaps stream";
+  std::vector<reader::ModuleView> modules = dump.modules();
+  std::sort(modules.begin(), modules.end(), [](const auto& a, const auto& b) { return a.base < b.base; });
+  auto runtime = std::find_if(modules.begin(), modules.end(), [&](const auto& m) {
+    return std::filesystem::path(m.name).filename() == GetParam().runtime_module;
+  });
+  ASSERT_NE(runtime, modules.end());
+  const std::uint64_t next = std::next(runtime) == modules.end() ? UINT64_MAX : std::next(runtime)->base;
+  std::size_t code = 0;
+  std::istringstream lines(*maps);
+  for (std::string line; std::getline(lines, line);) {
+    // "start-end perms offset dev inode path"
+    std::istringstream fields(line);
+    std::string range, perms, offset, dev, inode, path;
+    fields >> range >> perms >> offset >> dev >> inode >> path;
+    if (path != runtime->name || perms.find('x') == std::string::npos) continue;
+    const std::uint64_t start = std::stoull(range, nullptr, 16);
+    const std::uint64_t end = std::stoull(range.substr(range.find('-') + 1), nullptr, 16);
+    if (start < runtime->base || start >= next) continue;
+    ++code;
+    EXPECT_LE(end, runtime->base + runtime->size)
+        << line << "\nlies outside the ModuleList's " << runtime->name << " [" << std::hex << runtime->base << ", "
+        << runtime->base + runtime->size << ")";
+  }
+  EXPECT_GT(code, 0u) << *maps;
 }
 
 // Every region's VmFlags (dc, MADV_DONTFORK, among them: snapdump clears it for the clone's fork

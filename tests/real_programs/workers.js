@@ -6,7 +6,7 @@
 // The protocol is snapdump_target's (tests/support/target_process.h), so TargetProcess drives it:
 //   stdout  one JSON line once both workers block:
 //           {"ready": true, "pid", "runtime", "blocked": [names], "markers": {text: copies},
-//            "wasm_bytes"}, then one JSON answer per command, nothing else.
+//            "buffer_bytes", "wasm_bytes"}, then one JSON answer per command, nothing else.
 //   stdin   "reset"      forget the longest heartbeat gap so far      -> {"reset": true}
 //           "heartbeat"  the heartbeat's count and longest gap         -> {"beats", "max_stall_ns"}
 //           "poke"       wake each worker through its own blocking call -> {"alive": [names]}
@@ -138,6 +138,7 @@ if (!isMainThread) {
       runtime: `node ${process.version}`,
       blocked: names,
       markers: { [jsMarker]: jsCopies, [bufferMarker.toString()]: bufferCopies, [wasmMarker.toString()]: wasmCopies },
+      buffer_bytes: buffer.length,
       wasm_bytes: wasmBytes.length,
     });
     let pending = '';
