@@ -10,10 +10,10 @@
 
 #include <cstdint>
 #include <map>
-#include <span>
 #include <memory>
 #include <ostream>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
