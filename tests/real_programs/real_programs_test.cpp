@@ -244,20 +244,22 @@ TEST_P(RealProgram, RuntimeModuleSpansItsCode) {
 
 // Every region's VmFlags (dc, MADV_DONTFORK, among them: snapdump clears it for the clone's fork
 // and sets it again in the pause) are the same after each dump as before it; regions the program
-// mapped or unmapped meanwhile aside, of which there are few.
+// mapped, unmapped or mprotected meanwhile aside, of which there are few.
 TEST_P(RealProgram, VmFlagsAreTheSameAfterEachDump) {
   for (const DumpRecord& r : run_->records()) {
     SCOPED_TRACE(r.mode + " round " + std::to_string(r.round));
     std::size_t same_range = 0, dontfork = 0;
     for (const auto& [start, before] : r.flags_before) {
       auto after = r.flags_after.find(start);
-      auto range = [](const std::string& flags) { return flags.substr(0, flags.find(' ')); };
+      // "start-end perms": a region the program mprotected meanwhile (V8 does, all the time)
+      // has other rd/wr/ex flags by its own doing; snapdump changes no protection.
+      auto range = [](const std::string& flags) { return flags.substr(0, flags.find(' ', flags.find(' ') + 1)); };
       if (after == r.flags_after.end() || range(after->second) != range(before)) continue;
       ++same_range;
       dontfork += has_dontfork(before);
       EXPECT_EQ(after->second, before);
     }
-    EXPECT_GT(same_range, r.flags_before.size() * 9 / 10) << "most regions should be there before and after";
+    EXPECT_GT(same_range, r.flags_before.size() * 8 / 10) << "most regions should be there before and after";
     // V8 marks its heap so: hundreds of regions in a node with two workers.
     if (GetParam().name == "Node") {
       EXPECT_GT(dontfork, 10u);
