@@ -22,14 +22,16 @@ fi
 
 # What building the library and the command takes, and what only the tests, benchmarks and
 # fuzzing take (lldb-16 and Breakpad's tools read the dumps back, gdb and elfutils the ELF cores;
-# clang-14 builds the fuzzer).
+# clang-14 builds the fuzzer; python3, nodejs and a headless JDK run the real programs of
+# tests/real_programs).
 # `snapdump stacks` unwinds with elfutils' libdw (found through pkg-config), which loads
 # libdebuginfod1 at run time when DEBUGINFOD_URLS is set; its tests run a real debuginfod server
 # and its benchmark compares with eu-stack (elfutils) and gdb.
 build_packages=(build-essential cmake pkg-config libcli11-dev libfmt-dev nlohmann-json3-dev libdw-dev
                 libdebuginfod1)
 test_packages=(git libzstd-dev libgtest-dev libgmock-dev libbenchmark-dev binutils
-               clang-14 libclang-rt-14-dev lldb-16 elfutils debuginfod gdb)
+               clang-14 libclang-rt-14-dev lldb-16 elfutils debuginfod gdb python3 nodejs
+               openjdk-17-jdk-headless)
 packages=("${build_packages[@]}")
 ((demo)) || packages+=("${test_packages[@]}")
 
@@ -46,6 +48,8 @@ for p in "${packages[@]}"; do
 done
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}" >&2
+  # Slim Debian images leave out /usr/share/man, where the JDK's postinst links its man pages.
+  [[ " ${missing[*]} " == *" openjdk-17-jdk-headless "* ]] && "${sudo_cmd[@]}" mkdir -p /usr/share/man/man1
   apt_install "${missing[@]}"
 fi
 

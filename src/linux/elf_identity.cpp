@@ -217,15 +217,24 @@ void attach_module_identities(pid_t pid, std::span<Region> regions, std::pmr::me
     if (!identity) continue;
 
     // The image is the run of this file's mappings that starts at the header: the loader maps
-    // a module as one contiguous span (r--, r-x, r--, rw-, possibly ---p alignment holes of
-    // the same file). The run ends at another file, at a second header of this one (the file
-    // loaded or mapped again), or at a hole. Other mappings of the same file (a data mmap of
-    // an executable, say) stay RegionType::mapped.
+    // a module as one span (r--, r-x, r--, rw-, possibly ---p alignment holes of the same file).
+    // The run ends at another file or at a second header of this one (the file loaded or
+    // mapped again). It goes on past an unmapped hole only to a mapping placed as the loader
+    // places a segment, at its file offset from the header plus a little alignment
+    // (p_vaddr - p_offset, the same for every segment up to the max page size): a program may
+    // unmap a page of its own image (node 20 leaves a hole after its first code pages), and
+    // the code after it is still the module's. Other mappings of the same file (a data mmap of
+    // an executable, V8's remapped builtins far above it) stay RegionType::mapped.
+    constexpr uint64_t kMaxSegmentSlack = 64ull << 20;
     uint64_t image_end = head.end;
     head.type = RegionType::image;
     for (size_t j = base + 1; j < regions.size(); ++j) {
       Region& r = regions[j];
-      if (r.start != regions[j - 1].end || file_key(r) != file_key(head) || r.file_offset == 0) break;
+      if (file_key(r) != file_key(head) || r.file_offset == 0) break;
+      const uint64_t from_head = r.start - head.start;
+      const bool placed_as_segment = from_head >= r.file_offset && from_head - r.file_offset < kMaxSegmentSlack &&
+                                     r.file_offset > regions[j - 1].file_offset;
+      if (r.start != regions[j - 1].end && !placed_as_segment) break;
       image_end = r.end;
       r.type = RegionType::image;
     }

@@ -121,6 +121,10 @@ std::shared_ptr<const detail::Parsed> parse(std::shared_ptr<const void> storage,
   p->modules = detail::parse_modules(ctx);
   p->unloaded_modules = detail::parse_unloaded_modules(ctx);
   p->memory = detail::parse_memory(ctx);
+  for (const MemoryRange& r : p->memory) {
+    const uint64_t end = r.bytes.size() > UINT64_MAX - r.address ? UINT64_MAX : r.address + r.bytes.size();
+    p->memory_reach.push_back(p->memory_reach.empty() ? end : std::max(p->memory_reach.back(), end));
+  }
   p->memory_info = detail::parse_memory_info(ctx);
   p->handles = detail::parse_handles(ctx);
   p->tokens = detail::parse_tokens(ctx);
@@ -201,13 +205,17 @@ size_t Minidump::read_memory(uint64_t address, std::span<uint8_t> out) const {
   while (copied < out.size()) {
     const uint64_t cur = address + copied;
     if (cur < address) break;  // wrapped past the top of the address space
-    // The last range starting at or below cur; ranges are sorted by address.
+    // The last range starting at or below cur that holds it; ranges are sorted by address, and
+    // one may end before cur while an earlier, longer one still holds it (a full dump's stacks
+    // are in the MemoryList and inside their regions' Memory64List ranges). memory_reach says
+    // when no earlier range reaches cur, so the walk back stops there.
     auto it = std::upper_bound(ranges.begin(), ranges.end(), cur,
                                [](uint64_t a, const MemoryRange& r) { return a < r.address; });
-    if (it == ranges.begin()) break;
-    --it;
+    size_t i = static_cast<size_t>(it - ranges.begin());
+    while (i > 0 && p_->memory_reach[i - 1] > cur && cur - ranges[i - 1].address >= ranges[i - 1].bytes.size()) --i;
+    if (i == 0 || p_->memory_reach[i - 1] <= cur) break;
+    it = ranges.begin() + static_cast<ptrdiff_t>(i - 1);
     const uint64_t offset = cur - it->address;
-    if (offset >= it->bytes.size()) break;
     const size_t n = static_cast<size_t>(
         std::min<uint64_t>(it->bytes.size() - offset, out.size() - copied));
     std::memcpy(out.data() + copied, it->bytes.data() + offset, n);

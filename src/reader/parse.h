@@ -124,6 +124,10 @@ struct Parsed {
   std::vector<ModuleView> modules;
   std::vector<UnloadedModuleView> unloaded_modules;
   std::vector<MemoryRange> memory;
+  // memory_reach[i]: the highest end of memory[0..i], so that read_memory finds a range holding
+  // an address even when a later-starting, shorter one (a MemoryList stack inside a Memory64List
+  // region) lies between them.
+  std::vector<uint64_t> memory_reach;
   std::vector<MemoryInfoView> memory_info;
   std::vector<HandleView> handles;
   std::vector<ExceptionView> exceptions;

@@ -199,7 +199,7 @@ TEST(Stacks, StrippedTargetIsNamedThroughDebuginfod) {
   ASSERT_EQ(build_id, build_id_of(testing::target_path()));
   ASSERT_EQ(build_id, build_id_of(debug));
 
-  auto target = TargetProcess::spawn_program(program, {"--threads", "5"});
+  auto target = TargetProcess::spawn_program({program, "--threads", "5"});
   std::vector<std::pair<pid_t, std::string>> parked;
   for (const json& t : target->report()["threads"]) {
     std::string function = t["function"];
@@ -253,7 +253,7 @@ TEST(Stacks, AModuleWithoutItsFileIsWalkedByTheFramePointerAndSaysSo) {
   testing::TempDir dir("stacks_deleted");
   std::string program = dir / "snapdump_target";
   std::filesystem::copy_file(testing::target_path(), program);
-  auto target = TargetProcess::spawn_program(program, {"--threads", "5"});
+  auto target = TargetProcess::spawn_program({program, "--threads", "5"});
   std::filesystem::remove(program);
   json doc = stacks_json(target->pid());
   auto text = cli({"stacks", std::to_string(target->pid())});

@@ -11,9 +11,7 @@
 
 #include <chrono>
 #include <cstring>
-#include <fstream>
 #include <map>
-#include <cctype>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -31,26 +29,7 @@ namespace {
 using namespace std::chrono_literals;
 using testing::TargetProcess;
 
-// start address -> "start-end perms VmFlags..." for every region of `pid`.
-std::map<uint64_t, std::string> vm_flags(pid_t pid) {
-  std::ifstream smaps("/proc/" + std::to_string(pid) + "/smaps");
-  std::map<uint64_t, std::string> out;
-  std::string line, head;
-  uint64_t start = 0;
-  while (std::getline(smaps, line)) {
-    // A region's first line: "start-end perms offset dev inode path"; field lines start with
-    // a capital letter and a colon-terminated key.
-    size_t dash = line.find('-');
-    if (dash != std::string::npos && dash > 0 && std::isxdigit(static_cast<unsigned char>(line[0])) &&
-        line.find(':') > line.find(' ')) {
-      start = std::stoull(line.substr(0, dash), nullptr, 16);
-      head = line.substr(0, line.find(' ', line.find(' ') + 1));  // "start-end perms"
-    } else if (line.rfind("VmFlags:", 0) == 0) {
-      out[start] = head + line.substr(8);
-    }
-  }
-  return out;
-}
+using testing::vm_flags;
 
 const nlohmann::json* mapping(const TargetProcess& target, const std::string& kind) {
   for (const auto& m : target.report()["mappings"]) {

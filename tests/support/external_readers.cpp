@@ -6,6 +6,8 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <fcntl.h>
 #include <map>
 #include <poll.h>
@@ -271,6 +273,33 @@ std::string minidump_dump_path() {
                              "/node_modules/minidump/bin/linux-x64/minidump_dump");
 }
 
+std::string dump_syms_path() {
+  return executable_or_empty(std::string(SNAPDUMP_SOURCE_DIR) + "/node_modules/minidump/bin/linux-x64/dump_syms");
+}
+
+std::string write_breakpad_symbols(const std::string& binary, const std::string& store) {
+  const std::string tool = dump_syms_path();
+  if (tool.empty()) return "dump_syms is not installed (run scripts/setup.sh)";
+  CommandResult run = run_command({tool, binary}, 300000);
+  if (run.exit_code != 0 || run.timed_out)
+    return "dump_syms " + binary + " failed (exit " + std::to_string(run.exit_code) + "): " + run.err;
+  // "MODULE Linux x86_64 B231DA979449251FFF26A6126471221B0 libjvm.so"
+  std::istringstream first(run.out.substr(0, run.out.find('\n')));
+  std::string word, os, cpu, id, name;
+  first >> word >> os >> cpu >> id >> name;
+  if (word != "MODULE" || id.empty() || name.empty() || name.find('/') != std::string::npos)
+    return "dump_syms " + binary + " wrote no MODULE line: " + run.out.substr(0, 200);
+  std::error_code ec;
+  std::filesystem::path dir = std::filesystem::path(store) / name / id;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return "cannot create " + dir.string() + ": " + ec.message();
+  std::ofstream out(dir / (name + ".sym"), std::ios::binary);
+  out << run.out;
+  out.close();
+  if (!out) return "cannot write " + (dir / (name + ".sym")).string();
+  return "";
+}
+
 CommandResult lldb_batch(const std::string& dump, const std::vector<std::string>& commands,
                          int timeout_ms) {
   const std::string lldb = lldb_path();
@@ -443,13 +472,20 @@ StackwalkResult parse_minidump_stackwalk(const std::string& machine_output) {
 }
 
 StackwalkResult run_minidump_stackwalk(const std::string& dump, int timeout_ms) {
+  return run_minidump_stackwalk(dump, std::string(), timeout_ms);
+}
+
+StackwalkResult run_minidump_stackwalk(const std::string& dump, const std::string& symbol_store,
+                                       int timeout_ms) {
   const std::string tool = minidump_stackwalk_path();
   if (tool.empty()) {
     StackwalkResult missing;
     missing.err = "minidump_stackwalk is not installed (run scripts/setup.sh)\n";
     return missing;
   }
-  CommandResult run = run_command({tool, "-m", dump}, timeout_ms);
+  std::vector<std::string> argv = {tool, "-m", dump};
+  if (!symbol_store.empty()) argv.push_back(symbol_store);
+  CommandResult run = run_command(argv, timeout_ms);
   StackwalkResult result = parse_minidump_stackwalk(run.out);
   result.err = run.err;
   result.ok = result.ok && run.exit_code == 0 && !run.timed_out;

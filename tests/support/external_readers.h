@@ -107,6 +107,16 @@ struct StackwalkResult {
 
 // Runs `minidump_stackwalk -m DUMP` and parses its machine-readable output.
 StackwalkResult run_minidump_stackwalk(const std::string& dump, int timeout_ms = 60000);
+// The same with Breakpad symbols: `minidump_stackwalk -m DUMP SYMBOL_STORE`.
+StackwalkResult run_minidump_stackwalk(const std::string& dump, const std::string& symbol_store,
+                                       int timeout_ms = 60000);
+
+// <repo>/node_modules/minidump/bin/linux-x64/dump_syms (Breakpad's, from the same package), or "".
+std::string dump_syms_path();
+// Runs dump_syms on the ELF file `binary` and stores its symbols where minidump_stackwalk looks
+// for them: STORE/NAME/DEBUG_ID/NAME.sym, NAME and DEBUG_ID from the MODULE line it writes.
+// Returns "" on success, else what went wrong.
+std::string write_breakpad_symbols(const std::string& binary, const std::string& store);
 StackwalkResult parse_minidump_stackwalk(const std::string& machine_output);
 
 struct MinidumpDumpResult {

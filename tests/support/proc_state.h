@@ -4,7 +4,10 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <initializer_list>
+#include <map>
+#include <set>
 #include <string>
 
 namespace snapdump::testing {
@@ -23,5 +26,19 @@ ProcessState process_state(pid_t pid);
 // True if `pid` runs no more: reaped, or a zombie whose parent is not in `not_parents` (the
 // processes that must not be left to reap it).
 bool dead_and_not_left_to(pid_t pid, std::initializer_list<pid_t> not_parents, std::string* why);
+
+// The thread ids in /proc/PID/task.
+std::set<pid_t> thread_ids(pid_t pid);
+
+// The children of `pid` (every thread's /proc/PID/task/TID/children), zombies included, each
+// as "PID (comm) STATE"; empty for a process with none.
+std::set<std::string> children(pid_t pid);
+
+// The signals pending for `pid`, as /proc/PID/task/TID/status says (its SigPnd, and ShdPnd for
+// the whole process), each as "TID SigPnd MASK" or "ShdPnd MASK"; empty when none is.
+std::set<std::string> pending_signals(pid_t pid);
+
+// Start address -> "start-end perms VmFlags..." for every region of `pid` (/proc/PID/smaps).
+std::map<std::uint64_t, std::string> vm_flags(pid_t pid);
 
 }  // namespace snapdump::testing

@@ -102,18 +102,29 @@ pid_t find_descendant_running(pid_t root, const std::string& exe) {
 
 std::unique_ptr<TargetProcess> TargetProcess::spawn_via(const std::vector<std::string>& launcher,
                                                         const std::vector<std::string>& args) {
-  return start(launcher, target_path(), args);
+  std::string path = target_path();
+  std::vector<std::string> argv = launcher;
+  argv.push_back(path);
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::unique_ptr<TargetProcess> target = start(argv, 20000);
+  if (!launcher.empty()) {
+    target->target_pid_ = find_descendant_running(target->pid_, path);
+    if (target->target_pid_ <= 0)
+      throw std::runtime_error("snapdump_target started through " + launcher.front() +
+                               " is not among its descendants");
+  }
+  return target;
 }
 
-std::unique_ptr<TargetProcess> TargetProcess::spawn_program(const std::string& program,
-                                                            const std::vector<std::string>& args) {
-  return start({}, program, args);
+std::unique_ptr<TargetProcess> TargetProcess::spawn_program(const std::vector<std::string>& argv,
+                                                            int ready_timeout_ms) {
+  if (argv.empty()) throw std::invalid_argument("spawn_program: no program");
+  return start(argv, ready_timeout_ms);
 }
 
-std::unique_ptr<TargetProcess> TargetProcess::start(const std::vector<std::string>& launcher,
-                                                    const std::string& program,
-                                                    const std::vector<std::string>& args) {
+std::unique_ptr<TargetProcess> TargetProcess::start(std::vector<std::string> storage, int ready_timeout_ms) {
   std::unique_ptr<TargetProcess> target(new TargetProcess());
+  target->name_ = std::filesystem::path(storage.front()).filename().string();
   int to_child[2];
   int from_child[2];
   if (pipe2(to_child, O_CLOEXEC) != 0) throw std::runtime_error(errno_text("pipe2"));
@@ -128,10 +139,6 @@ std::unique_ptr<TargetProcess> TargetProcess::start(const std::vector<std::strin
   // read at any time for an error message.
   target->stderr_fd_ = memfd_create("snapdump-target-stderr", MFD_CLOEXEC);
 
-  const std::string& path = program;
-  std::vector<std::string> storage = launcher;
-  storage.push_back(path);
-  storage.insert(storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (std::string& arg : storage) argv.push_back(arg.data());
   argv.push_back(nullptr);
@@ -154,21 +161,15 @@ std::unique_ptr<TargetProcess> TargetProcess::start(const std::vector<std::strin
   // On failure the unique_ptr's destructor kills and reaps the child.
   std::string line;
   try {
-    line = target->read_line(20000);
+    line = target->read_line(ready_timeout_ms);
     target->report_ = nlohmann::json::parse(line);
   } catch (const std::exception& error) {
-    throw std::runtime_error(std::string("snapdump_target did not become ready: ") + error.what() +
-                             "\nstderr:\n" + target->stderr_text());
+    throw std::runtime_error(target->name_ + " did not become ready: " + error.what() + "\nstderr:\n" +
+                             target->stderr_text());
   }
   if (!target->report_.is_object() || !target->report_.value("ready", false))
-    throw std::runtime_error("snapdump_target sent a bad READY line: " + line + "\nstderr:\n" +
+    throw std::runtime_error(target->name_ + " sent a bad READY line: " + line + "\nstderr:\n" +
                              target->stderr_text());
-  if (!launcher.empty()) {
-    target->target_pid_ = find_descendant_running(pid, path);
-    if (target->target_pid_ <= 0)
-      throw std::runtime_error("snapdump_target started through " + launcher.front() +
-                               " is not among its descendants");
-  }
   return target;
 }
 
@@ -249,14 +250,14 @@ std::string TargetProcess::read_line(int timeout_ms) {
       if (errno == EINTR) continue;
       throw std::runtime_error(errno_text("poll"));
     }
-    if (ready == 0) throw std::runtime_error("timed out waiting for a line from snapdump_target");
+    if (ready == 0) throw std::runtime_error("timed out waiting for a line from " + name_);
     char chunk[65536];
     const ssize_t n = ::read(stdout_fd_, chunk, sizeof chunk);
     if (n < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;
       throw std::runtime_error(errno_text("read"));
     }
-    if (n == 0) throw std::runtime_error("snapdump_target closed its stdout (exited?)");
+    if (n == 0) throw std::runtime_error(name_ + " closed its stdout (exited?)");
     pending_.append(chunk, static_cast<std::size_t>(n));
   }
 }
@@ -291,7 +292,7 @@ void TargetProcess::write_line(const std::string& line) {
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   if (error != 0) {
     errno = error;
-    throw std::runtime_error(errno_text("write to snapdump_target"));
+    throw std::runtime_error(errno_text(("write to " + name_).c_str()));
   }
 }
 
@@ -301,7 +302,7 @@ nlohmann::json TargetProcess::command(const std::string& line, int timeout_ms) {
   try {
     return nlohmann::json::parse(answer);
   } catch (const nlohmann::json::exception& error) {
-    throw std::runtime_error("snapdump_target answered with non-JSON: " + answer);
+    throw std::runtime_error(name_ + " answered with non-JSON: " + answer);
   }
 }
 

@@ -23,10 +23,11 @@ class TargetProcess {
   // numbers it, found among the launcher's descendants; the launcher is what is waited for.
   static std::unique_ptr<TargetProcess> spawn_via(const std::vector<std::string>& launcher,
                                                   const std::vector<std::string>& args);
-  // The same with another build of the target: `program` is a copy of target_path(), e.g.
-  // stripped, in a temporary directory.
-  static std::unique_ptr<TargetProcess> spawn_program(const std::string& program,
-                                                      const std::vector<std::string>& args);
+  // Any program that speaks the same protocol (a JSON READY line with "ready": true, one JSON
+  // answer per command line, "exit" ends it): `argv` as is (argv[0] a path), waiting up to
+  // `ready_timeout_ms` for READY. The real-program tests' python3, node and JVM programs.
+  static std::unique_ptr<TargetProcess> spawn_program(const std::vector<std::string>& argv,
+                                                      int ready_timeout_ms = 20000);
 
   TargetProcess(const TargetProcess&) = delete;
   TargetProcess& operator=(const TargetProcess&) = delete;
@@ -52,8 +53,8 @@ class TargetProcess {
 
  private:
   TargetProcess() = default;
-  static std::unique_ptr<TargetProcess> start(const std::vector<std::string>& launcher, const std::string& program,
-                                              const std::vector<std::string>& args);
+  // Forks and execs `argv`, then waits for its READY line.
+  static std::unique_ptr<TargetProcess> start(std::vector<std::string> argv, int ready_timeout_ms);
   // Reaps the target if it has exited, without consuming a ptrace stop meant for a tracer.
   bool poll_exit() const;
   std::string read_line(int timeout_ms);
@@ -65,6 +66,7 @@ class TargetProcess {
   int stdout_fd_ = -1;
   int stderr_fd_ = -1;  // a memfd the target's stderr is redirected to
   std::string pending_;  // stdout bytes read past the last returned line
+  std::string name_;     // the program's file name, for messages
   nlohmann::json report_;
   mutable bool exited_ = false;
   mutable int status_ = 0;

@@ -6,6 +6,7 @@
 #include <elf.h>
 #include <signal.h>
 #include <sys/auxv.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -157,6 +158,40 @@ TEST(ElfIdentityTest, AttachModulesOfChild) {
   ::kill(pid, SIGKILL);
   int status = 0;
   ::waitpid(pid, &status, 0);
+}
+
+// A program may unmap a page of its own image: node 20 leaves a one-page hole after its first
+// code pages, and the image went on to 82 MiB of code after it. The module spans the mappings
+// placed as the loader places segments (file offset from the header, plus alignment), hole or
+// not; a mapping of the same file far away (V8 remaps its builtins so) is not the image. The
+// module once ended at the hole, and Breakpad then named none of node's frames.
+TEST(ElfIdentityTest, AnImageGoesOnPastAHoleToItsNextSegment) {
+  struct stat st {};
+  ASSERT_EQ(::stat(self_exe().c_str(), &st), 0);
+  auto mapping = [&](uint64_t start, uint64_t end, uint64_t offset) {
+    Region r;
+    r.start = start;
+    r.end = end;
+    r.file_offset = offset;
+    r.dev_major = 1;
+    r.inode = st.st_ino;
+    r.path = self_exe().c_str();
+    r.type = RegionType::mapped;
+    return r;
+  };
+  std::vector<Region> regions = {
+      mapping(0x400000, 0x402000, 0),            // the header
+      mapping(0x402000, 0x404000, 0x2000),       // adjacent
+      mapping(0x405000, 0x410000, 0x5000),       // past a one-page hole
+      mapping(0x611000, 0x612000, 0x10000),      // the data segment, 2 MiB of alignment on
+      mapping(0x7f0000000000, 0x7f0000100000, 0x5000),  // the same code mapped again far away
+  };
+  attach_module_identities(::getpid(), regions);
+  ASSERT_TRUE(regions[0].elf.has_value());
+  EXPECT_EQ(regions[0].elf->load_address, 0x400000u);
+  EXPECT_EQ(regions[0].elf->image_size, 0x612000u - 0x400000u);
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(regions[i].type, RegionType::image) << i;
+  EXPECT_EQ(regions[4].type, RegionType::mapped);
 }
 
 TEST(ElfIdentityTest, RegionsWithoutFilesAreLeftAlone) {

@@ -315,6 +315,39 @@ TEST(Reader, MemoryIsSortedAndReadAcrossAdjacentRanges) {
   EXPECT_EQ(dump.read_memory(UINT64_MAX, out), 0u);
 }
 
+// A full dump keeps each stack and instruction window in the MemoryList as well, inside the
+// Memory64List range of its region (docs/minidump.md). An address past such a window, still in
+// the Memory64List range, is captured: it once read as missing, because the last range starting
+// at or below it was the window, which ends before it.
+TEST(Reader, MemoryInsideALaterRangeOfTheOtherListIsReadThroughIt) {
+  Builder b;
+  std::vector<uint8_t> region(0x3000);
+  for (size_t i = 0; i < region.size(); ++i) region[i] = static_cast<uint8_t>(i * 7 + i / 256);
+  const uint32_t window_rva = b.put_bytes(region.data() + 0x1100, 0x200);
+  b.stream(StreamType::MemoryList, [&] {
+    b.put(uint32_t{1});
+    b.put(format::MemoryDescriptor{0x41100, {0x200, window_rva}});
+  });
+  b.stream(StreamType::Memory64List, [&] {
+    const uint32_t base = b.here() + sizeof(format::Memory64ListHeader) + sizeof(format::MemoryDescriptor64);
+    b.put(format::Memory64ListHeader{1, base});
+    b.put(format::MemoryDescriptor64{0x40000, region.size()});
+  });
+  b.put_bytes(region.data(), region.size());
+  auto dump = Minidump::from_bytes(b.finish());
+  EXPECT_TRUE(dump.problems().empty()) << joined(dump.problems());
+  std::vector<uint8_t> out(0x100);
+  // Past the window's end, before it, and across it into the rest of the region.
+  EXPECT_EQ(dump.read_memory(0x42000, out), out.size());
+  EXPECT_TRUE(std::equal(out.begin(), out.end(), region.begin() + 0x2000));
+  EXPECT_EQ(dump.read_memory(0x40800, out), out.size());
+  EXPECT_TRUE(std::equal(out.begin(), out.end(), region.begin() + 0x800));
+  std::vector<uint8_t> across(0x1000);
+  EXPECT_EQ(dump.read_memory(0x41000, across), across.size());
+  EXPECT_TRUE(std::equal(across.begin(), across.end(), region.begin() + 0x1000));
+  EXPECT_EQ(dump.read_memory(0x42f80, out), 0x80u) << "the region ends at 0x43000";
+}
+
 TEST(Reader, OpensAFileAndReportsOpenFailures) {
   auto path = std::filesystem::temp_directory_path() / ("reader_test_" + std::to_string(getpid()) + ".dmp");
   auto bytes = full_dump();
