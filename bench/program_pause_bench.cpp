@@ -48,10 +48,15 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "usage: program_pause_bench [--repeat 10] [--settle-ms 3000] -- PROGRAM [ARGS...]\n");
     return 2;
   }
+  // Its standard input stays open (the test programs end at its EOF) and goes nowhere.
+  int keep_open[2];
+  if (pipe(keep_open) != 0) return 1;
   pid_t pid = fork();
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    freopen("/dev/null", "w", stdout);
+    dup2(keep_open[0], STDIN_FILENO);
+    close(keep_open[1]);
+    if (!freopen("/dev/null", "w", stdout)) _exit(127);
     execvp(argv[at], argv + at);
     _exit(127);
   }

@@ -344,6 +344,7 @@ VaClone VaClone::create(pid_t target, TracedThread& thread, const user_regs_stru
 VaClone::VaClone(VaClone&& other) noexcept
     : target_(other.target_),
       clone_pid_(other.clone_pid_),
+      fork_ns_(other.fork_ns_),
       gadget_(other.gadget_),
       clone_thread_(std::move(other.clone_thread_)),
       parent_(std::move(other.parent_)),
