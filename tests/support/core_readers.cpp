@@ -4,8 +4,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstring>
-#include <regex>
 #include <sstream>
 
 namespace snapdump::testing {
@@ -16,6 +16,36 @@ std::vector<std::string> lines_of(const std::string& text) {
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) out.push_back(line);
   return out;
+}
+
+// The words of a line, split at spaces and tabs.
+std::vector<std::string> words(const std::string& line) {
+  std::vector<std::string> out;
+  std::istringstream in(line);
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+bool all_of(const std::string& s, const char* set) { return !s.empty() && s.find_first_not_of(set) == std::string::npos; }
+bool decimal(const std::string& s) { return all_of(s, "0123456789"); }
+bool hex_address(const std::string& s) { return s.size() > 2 && s.rfind("0x", 0) == 0 && all_of(s.substr(2), "0123456789abcdef"); }
+
+// The digits after "LWP " up to its ")", or 0. (No std::regex in the tests: GCC 12 warns inside
+// it under the sanitizers, and warnings are errors.)
+pid_t lwp_of(const std::string& line) {
+  size_t at = line.find("LWP ");
+  if (at == std::string::npos) return 0;
+  size_t end = line.find(')', at);
+  std::string digits = line.substr(at + 4, end == std::string::npos ? std::string::npos : end - at - 4);
+  return decimal(digits) ? static_cast<pid_t>(std::stol(digits)) : 0;
+}
+
+// "#N ..." frame lines: the words after the frame number, or none.
+std::vector<std::string> frame_words(const std::string& line) {
+  std::vector<std::string> w = words(line);
+  if (w.empty() || w[0].size() < 2 || w[0][0] != '#' || !decimal(w[0].substr(1))) return {};
+  w.erase(w.begin());
+  return w;
 }
 
 bool pread_all(int fd, void* out, size_t size, uint64_t offset) {
@@ -37,22 +67,26 @@ GdbResult gdb_backtraces(const std::string& exe, const std::string& core) {
   r.run = run_command({tool_path("gdb"), "-nx", "-batch", "-ex", "set debuginfod enabled off", "-ex", "set width 0",
                        "-ex", "info threads", "-ex", "thread apply all bt", exe, core},
                       120000);
-  static const std::regex thread_header(R"(^Thread \d+ \(.*LWP (\d+)\))");
-  static const std::regex frame(R"(^#\d+\s+(?:0x[0-9a-f]+ in )?(\S+) )");
-  static const std::regex current(R"(^\*\s+\d+\s+.*LWP (\d+)\))");
-  static const std::regex terminated(R"(^Program terminated with signal (SIG\w+))");
   pid_t in = 0;
   for (const std::string& line : lines_of(r.run.out)) {
-    std::smatch m;
-    if (std::regex_search(line, m, thread_header)) {
-      in = static_cast<pid_t>(std::stol(m[1]));
+    std::vector<std::string> w = words(line);
+    if (w.size() >= 2 && w[0] == "Thread" && decimal(w[1]) && lwp_of(line) != 0) {
+      in = lwp_of(line);
       r.threads[in];
-    } else if (std::regex_search(line, m, current)) {
-      r.current_thread = static_cast<pid_t>(std::stol(m[1]));
-    } else if (std::regex_search(line, m, terminated)) {
-      r.terminated_by = m[1];
-    } else if (in != 0 && std::regex_search(line, m, frame)) {
-      r.threads[in].push_back(m[1]);
+    } else if (w.size() >= 2 && w[0] == "*" && decimal(w[1]) && lwp_of(line) != 0) {
+      r.current_thread = lwp_of(line);
+    } else if (line.rfind("Program terminated with signal ", 0) == 0) {
+      std::string name = w.size() > 4 ? w[4] : "";
+      while (!name.empty() && !(std::isalnum(static_cast<unsigned char>(name.back())) || name.back() == '_')) name.pop_back();
+      if (name.rfind("SIG", 0) == 0) r.terminated_by = name;
+    } else if (in != 0) {
+      // "#3  0x00007f... in park_in_futex (...) at f.cpp:12" or "#0  park_in_futex (...)"
+      std::vector<std::string> f = frame_words(line);
+      if (f.size() >= 3 && hex_address(f[0]) && f[1] == "in") {
+        r.threads[in].push_back(f[2]);
+      } else if (f.size() >= 2 && !hex_address(f[0])) {
+        r.threads[in].push_back(f[0]);
+      }
     }
   }
   return r;
@@ -78,17 +112,18 @@ std::string run_gcore(pid_t pid, const std::string& prefix) {
 
 Backtraces eu_stack(const std::string& exe, const std::string& core, CommandResult* run) {
   CommandResult r = run_command({tool_path("eu-stack"), "--core", core, "-e", exe}, 120000);
-  static const std::regex tid(R"(^TID (\d+):)");
-  static const std::regex frame(R"(^#\d+\s+0x[0-9a-f]+\s*(\S*))");
   Backtraces out;
   pid_t in = 0;
   for (const std::string& line : lines_of(r.out)) {
-    std::smatch m;
-    if (std::regex_search(line, m, tid)) {
-      in = static_cast<pid_t>(std::stol(m[1]));
+    std::vector<std::string> w = words(line);
+    if (w.size() >= 2 && w[0] == "TID" && w[1].size() > 1 && w[1].back() == ':' &&
+        decimal(w[1].substr(0, w[1].size() - 1))) {
+      in = static_cast<pid_t>(std::stol(w[1]));
       out[in];
-    } else if (in != 0 && std::regex_search(line, m, frame)) {
-      out[in].push_back(m[1].str().empty() ? "??" : m[1].str());
+    } else if (in != 0) {
+      // "#0  0x00007f1c5e2a4f16 park_in_futex" (a frame without a name has only its address)
+      std::vector<std::string> f = frame_words(line);
+      if (!f.empty() && hex_address(f[0])) out[in].push_back(f.size() > 1 ? f[1] : "??");
     }
   }
   if (run) *run = std::move(r);
@@ -100,14 +135,17 @@ std::map<uint64_t, std::string> eu_unstrip_build_ids(const std::vector<std::stri
   argv.insert(argv.end(), source_args.begin(), source_args.end());
   CommandResult r = run_command(argv, 120000);
   // "0x7f1c5e1d1000+0x1b7000 a3b1...@0x7f1c5e1d1380 /usr/lib/x86_64-linux-gnu/libc.so.6 - libc.so.6"
-  static const std::regex line_re(R"(^0x([0-9a-f]+)\+0x[0-9a-f]+ ([0-9a-f]*)(?:@0x[0-9a-f]+)?\s+(\S+))");
   std::map<uint64_t, std::string> out;
   for (const std::string& line : lines_of(r.out)) {
-    std::smatch m;
-    if (!std::regex_search(line, m, line_re)) continue;
-    std::string file = m[3];
+    std::vector<std::string> w = words(line);
+    if (w.size() < 3) continue;
+    size_t plus = w[0].find('+');
+    if (plus == std::string::npos || !hex_address(w[0].substr(0, plus)) || !hex_address(w[0].substr(plus + 1))) continue;
+    std::string id = w[1].substr(0, w[1].find('@'));
+    if (!id.empty() && !all_of(id, "0123456789abcdef")) continue;  // "-": no build-id
+    const std::string& file = w[2];
     if (file == "-" || file == "." || file.find("[vdso]") != std::string::npos) continue;
-    out[std::stoull(m[1], nullptr, 16)] = m[2];
+    out[std::stoull(w[0].substr(2, plus - 2), nullptr, 16)] = id;
   }
   if (run) *run = std::move(r);
   return out;
