@@ -12,6 +12,7 @@
 #include "snapdump/reader.h"
 #include "snapdump/snapshot.h"
 #include "support/external_readers.h"
+#include "support/run_cli.h"
 #include "support/read_dump.h"
 #include "support/target_process.h"
 
@@ -20,11 +21,6 @@ namespace {
 
 using testing::TargetProcess;
 
-testing::CommandResult cli(std::vector<std::string> args) {
-  args.insert(args.begin(), SNAPDUMP_CLI_PATH);
-  return testing::run_command(args, 120000);
-}
-
 bool has_stream(const reader::Minidump& d, format::StreamType type) {
   return d.stream(static_cast<uint32_t>(type)).has_value();
 }
@@ -32,7 +28,7 @@ bool has_stream(const reader::Minidump& d, format::StreamType type) {
 TEST(CliDefaultDump, CarriesTheMemoryMapAndThreadInfoAndEveryReaderTakesIt) {
   auto target = TargetProcess::spawn({"--threads", "3"});
   std::string path = testing::temp_dump_path("cli-default"), normal = testing::temp_dump_path("cli-normal");
-  auto dumped = cli({"dump", std::to_string(target->pid()), "-o", path, "--no-progress"});
+  auto dumped = testing::run_cli({"dump", std::to_string(target->pid()), "-o", path, "--no-progress"});
   ASSERT_EQ(dumped.exit_code, 0) << dumped.err;
   auto d = testing::read_dump(path);
   EXPECT_TRUE(d.problems().empty());
@@ -46,7 +42,7 @@ TEST(CliDefaultDump, CarriesTheMemoryMapAndThreadInfoAndEveryReaderTakesIt) {
 
   // --type Normal is MiniDumpNormal exactly, which minidump_dump refuses for want of a memory map:
   // the default differs from it by a few KiB.
-  ASSERT_EQ(cli({"dump", std::to_string(target->pid()), "-o", normal, "--no-progress", "--type", "Normal"}).exit_code, 0);
+  ASSERT_EQ(testing::run_cli({"dump", std::to_string(target->pid()), "-o", normal, "--no-progress", "--type", "Normal"}).exit_code, 0);
   auto plain = testing::read_dump(normal);
   EXPECT_FALSE(has_stream(plain, format::StreamType::MemoryInfoList));
   EXPECT_FALSE(has_stream(plain, format::StreamType::ThreadInfoList));
@@ -78,7 +74,7 @@ TEST(CliDefaultDump, CarriesTheMemoryMapAndThreadInfoAndEveryReaderTakesIt) {
 }
 
 TEST(CliDefaultDump, HelpSaysWhatTheDefaultHolds) {
-  auto help = cli({"dump", "--help"});
+  auto help = testing::run_cli({"dump", "--help"});
   ASSERT_EQ(help.exit_code, 0);
   EXPECT_NE(help.out.find("Without --type or --full: WithFullMemoryInfo,WithThreadInfo"), std::string::npos) << help.out;
   EXPECT_NE(help.out.find("--type Normal gives MiniDumpNormal alone"), std::string::npos) << help.out;

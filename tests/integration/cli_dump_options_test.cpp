@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/external_readers.h"
+#include "support/run_cli.h"
 #include "support/foreign_tracer.h"
 #include "support/read_dump.h"
 #include "support/target_process.h"
@@ -26,11 +27,6 @@ namespace {
 
 using testing::run_command;
 using testing::TargetProcess;
-
-testing::CommandResult cli(std::vector<std::string> args) {
-  args.insert(args.begin(), SNAPDUMP_CLI_PATH);
-  return run_command(args, 120000);
-}
 
 uint32_t tid_of(const TargetProcess& target, const std::string& kind) {
   for (const auto& t : target.report()["threads"]) {
@@ -43,11 +39,11 @@ TEST(CliDump, SignalOptionsWriteTheExceptionStream) {
   auto target = TargetProcess::spawn({"--threads", "3"});
   std::string path = testing::temp_dump_path("cli_exception");
   uint32_t tid = tid_of(*target, "pipe_read");
-  auto dump = cli({"dump", std::to_string(target->pid()), "-o", path, "--signal", "abrt", "--exception-thread",
+  auto dump = testing::run_cli({"dump", std::to_string(target->pid()), "-o", path, "--signal", "abrt", "--exception-thread",
                    std::to_string(tid), "--signal-code", "-6", "--exception-address", "0x1000",
                    "--capture", "CreateMeasurePerformance,ThreadContextExtended"});
   ASSERT_EQ(dump.exit_code, 0) << dump.err;
-  auto json = cli({"inspect", path, "--json"});
+  auto json = testing::run_cli({"inspect", path, "--json"});
   ASSERT_EQ(json.exit_code, 0) << json.err;
   auto j = nlohmann::json::parse(json.out);
   ASSERT_EQ(j["exceptions"].size(), 1u) << json.out;
@@ -55,13 +51,13 @@ TEST(CliDump, SignalOptionsWriteTheExceptionStream) {
   EXPECT_EQ(j["exceptions"][0]["signal"], "SIGABRT");
   EXPECT_EQ(j["exceptions"][0]["flags"].get<uint32_t>(), static_cast<uint32_t>(-6));
   EXPECT_EQ(j["exceptions"][0]["address"].get<uint64_t>(), 0x1000u);
-  auto text = cli({"inspect", path});
+  auto text = testing::run_cli({"inspect", path});
   EXPECT_NE(text.out.find("Exception: SIGABRT"), std::string::npos) << text.out;
 
   // Without --exception-thread the main thread took it; a number works as well as a name.
-  auto main_thread = cli({"dump", std::to_string(target->pid()), "-o", path, "--signal", "11", "--force"});
+  auto main_thread = testing::run_cli({"dump", std::to_string(target->pid()), "-o", path, "--signal", "11", "--force"});
   ASSERT_EQ(main_thread.exit_code, 0) << main_thread.err;
-  j = nlohmann::json::parse(cli({"inspect", path, "--json"}).out);
+  j = nlohmann::json::parse(testing::run_cli({"inspect", path, "--json"}).out);
   EXPECT_EQ(j["exceptions"][0]["tid"].get<pid_t>(), target->pid());
   EXPECT_EQ(j["exceptions"][0]["signal"], "SIGSEGV");
   std::filesystem::remove(path);
@@ -73,7 +69,7 @@ TEST(CliDump, BadOptionsAreUsageErrorsAndWriteNothing) {
   std::string path = testing::temp_dump_path("cli_bad_options");
   auto expect_usage = [&](std::vector<std::string> args, const std::string& words) {
     args.insert(args.begin(), {"dump", pid, "-o", path});
-    auto r = cli(args);
+    auto r = testing::run_cli(args);
     EXPECT_EQ(r.exit_code, 2) << r.err;
     EXPECT_NE(r.err.find(words), std::string::npos) << r.err;
     EXPECT_FALSE(std::filesystem::exists(path));
@@ -90,7 +86,7 @@ TEST(CliDump, BadOptionsAreUsageErrorsAndWriteNothing) {
 TEST(CliDump, AnotherTracerIsNamedWithItsPid) {
   auto target = TargetProcess::spawn({});
   testing::ForeignTracer tracer(target->pid());
-  auto r = cli({"dump", std::to_string(target->pid()), "-o", testing::temp_dump_path("cli_traced")});
+  auto r = testing::run_cli({"dump", std::to_string(target->pid()), "-o", testing::temp_dump_path("cli_traced")});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("already traced"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find(std::to_string(tracer.pid())), std::string::npos) << r.err;
@@ -113,7 +109,7 @@ TEST(CliDump, FullDiskFailsAndLeavesNothing) {
   std::filesystem::create_directories(dir);
   ASSERT_EQ(mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=1m"), 0) << std::strerror(errno);
   auto target = TargetProcess::spawn({"--heap-mib", "8"});
-  auto r = cli({"dump", std::to_string(target->pid()), "--full", "-o", dir + "/full.dmp"});
+  auto r = testing::run_cli({"dump", std::to_string(target->pid()), "--full", "-o", dir + "/full.dmp"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("no space"), std::string::npos) << r.err;
   EXPECT_TRUE(std::filesystem::is_empty(dir)) << "a failed dump left a file behind";
@@ -162,7 +158,7 @@ TEST(CliDump, ProgressBarOnATerminalOnly) {
 
   // Not a terminal: the result line only, nothing on stderr.
   setenv("SNAPDUMP_PROGRESS_AFTER_MS", "0", 1);
-  auto piped = cli({"dump", std::to_string(target->pid()), "--full", "--force", "-o", path});
+  auto piped = testing::run_cli({"dump", std::to_string(target->pid()), "--full", "--force", "-o", path});
   unsetenv("SNAPDUMP_PROGRESS_AFTER_MS");
   EXPECT_EQ(piped.exit_code, 0) << piped.err;
   EXPECT_EQ(piped.err, "");

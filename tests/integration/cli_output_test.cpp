@@ -23,6 +23,7 @@
 
 #include "snapdump/reader.h"
 #include "support/external_readers.h"
+#include "support/run_cli.h"
 #include "support/file_bytes.h"
 #include "support/target_process.h"
 #include "support/temp_dir.h"
@@ -35,11 +36,6 @@ using testing::file_bytes;
 using testing::run_command;
 using testing::TargetProcess;
 using testing::TempDir;
-
-CommandResult cli(std::vector<std::string> args) {
-  args.insert(args.begin(), SNAPDUMP_CLI_PATH);
-  return run_command(args, 120000);
-}
 
 // The CLI through /bin/sh, for what a user's shell sets up: a umask, a working directory, an
 // environment variable, a pipe.
@@ -134,7 +130,7 @@ TEST(CliOutput, FifoGetsAStreamItsReaderAndMinidumpDumpAccept) {
     for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) got.insert(got.end(), buf, buf + n);
     close(fd);
   });
-  auto r = cli({"dump", std::to_string(target->pid()), "--full", "-o", fifo});
+  auto r = testing::run_cli({"dump", std::to_string(target->pid()), "--full", "-o", fifo});
   close(holder);
   reader.join();
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -169,7 +165,7 @@ TEST(CliOutput, DevNullStaysADeviceAndDevFullFailsNamingIt) {
   auto target = TargetProcess::spawn({"--heap-mib", "4"});
   struct stat before {};
   ASSERT_EQ(stat("/dev/null", &before), 0);
-  auto null = cli({"dump", std::to_string(target->pid()), "--full", "-o", "/dev/null"});
+  auto null = testing::run_cli({"dump", std::to_string(target->pid()), "--full", "-o", "/dev/null"});
   EXPECT_EQ(null.exit_code, 0) << null.err;
   struct stat after {};
   ASSERT_EQ(stat("/dev/null", &after), 0);
@@ -178,7 +174,7 @@ TEST(CliOutput, DevNullStaysADeviceAndDevFullFailsNamingIt) {
   EXPECT_EQ(after.st_ino, before.st_ino);
   EXPECT_EQ(after.st_mode, before.st_mode) << "its mode was changed";
 
-  auto full = cli({"dump", std::to_string(target->pid()), "-o", "/dev/full"});
+  auto full = testing::run_cli({"dump", std::to_string(target->pid()), "-o", "/dev/full"});
   EXPECT_EQ(full.exit_code, 1);
   EXPECT_NE(full.err.find("no space"), std::string::npos) << full.err;
   EXPECT_NE(full.err.find("/dev/full"), std::string::npos) << full.err;
@@ -190,16 +186,16 @@ TEST(CliOutput, SymlinkIsWrittenThroughAndStaysALink) {
   TempDir dir("out-link");
   std::filesystem::create_directories(dir / "real");
   std::filesystem::create_symlink("real/x.dmp", dir / "link.dmp");  // dangling until written
-  auto r = cli({"dump", std::to_string(target->pid()), "-o", dir / "link.dmp"});
+  auto r = testing::run_cli({"dump", std::to_string(target->pid()), "-o", dir / "link.dmp"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(S_ISLNK(mode_of(dir / "link.dmp"))) << "the link was replaced by a file";
   expect_whole_dump(file_bytes(dir / "real/x.dmp"), target->pid());
 
   // A link to an existing file: kept without --force, written through with it.
-  auto kept = cli({"dump", std::to_string(target->pid()), "-o", dir / "link.dmp"});
+  auto kept = testing::run_cli({"dump", std::to_string(target->pid()), "-o", dir / "link.dmp"});
   EXPECT_EQ(kept.exit_code, 1);
   EXPECT_NE(kept.err.find(dir / "link.dmp"), std::string::npos) << kept.err;
-  auto forced = cli({"dump", std::to_string(target->pid()), "-o", dir / "link.dmp", "--force"});
+  auto forced = testing::run_cli({"dump", std::to_string(target->pid()), "-o", dir / "link.dmp", "--force"});
   ASSERT_EQ(forced.exit_code, 0) << forced.err;
   EXPECT_TRUE(S_ISLNK(mode_of(dir / "link.dmp")));
   EXPECT_EQ(dir.entries(), (std::vector<std::string>{"link.dmp", "real"}));
@@ -215,7 +211,7 @@ TEST(CliOutput, ExistingFileIsKeptUnlessForceReplacesIt) {
   struct stat old {};
   stat(path.c_str(), &old);
   target->command("reset");
-  auto kept = cli({"dump", std::to_string(target->pid()), "-o", path});
+  auto kept = testing::run_cli({"dump", std::to_string(target->pid()), "-o", path});
   EXPECT_EQ(kept.exit_code, 1);
   EXPECT_NE(kept.err.find(path + " already exists"), std::string::npos) << kept.err;
   EXPECT_NE(kept.err.find("--force"), std::string::npos) << kept.err;
@@ -302,7 +298,7 @@ TEST(CliOutput, PathsThatCannotWorkAreRefusedBeforeTheStop) {
   EXPECT_TRUE(std::filesystem::is_empty(dir / "closed"));
   // The measure can fail: a dump that does stop the target shows up in the same count.
   target->command("reset");
-  ASSERT_EQ(cli({"dump", pid, "-o", dir / "ok.dmp"}).exit_code, 0);
+  ASSERT_EQ(testing::run_cli({"dump", pid, "-o", dir / "ok.dmp"}).exit_code, 0);
   EXPECT_EQ(epoll_eintr(*target), 1u);
   umount(ro.c_str());
 }
@@ -320,14 +316,14 @@ TEST(CliOutput, AStreamCutShortFailsAndInspectSaysTruncated) {
   EXPECT_NE(r.err.find("the reader of standard output went away"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("incomplete"), std::string::npos) << r.err;
   EXPECT_EQ(std::filesystem::file_size(cut), 1048576u);
-  auto inspect = cli({"inspect", cut});
+  auto inspect = testing::run_cli({"inspect", cut});
   EXPECT_EQ(inspect.exit_code, 1);
   EXPECT_NE(inspect.out.find("truncated: the file has 1048576 bytes"), std::string::npos) << inspect.out;
   EXPECT_NE(inspect.err.find("the dump is truncated"), std::string::npos) << inspect.err;
 }
 
 TEST(CliOutput, HelpSaysWhatEachOutputKindGets) {
-  auto help = cli({"dump", "--help"});
+  auto help = testing::run_cli({"dump", "--help"});
   ASSERT_EQ(help.exit_code, 0);
   for (const char* words : {"--force", "standard output", "FIFO", "symbolic link", "0600", "O_TMPFILE", "SIGINT",
                             "truncated", "block device"}) {

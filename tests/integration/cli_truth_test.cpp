@@ -20,6 +20,7 @@
 #include "snapdump/reader.h"
 #include "snapdump/snapshot.h"
 #include "support/external_readers.h"
+#include "support/run_cli.h"
 #include "support/proc_state.h"
 #include "support/stalled_cli.h"
 #include "support/target_process.h"
@@ -29,11 +30,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::TargetProcess;
-
-testing::CommandResult cli(std::vector<std::string> args) {
-  args.insert(args.begin(), SNAPDUMP_CLI_PATH);
-  return testing::run_command(args, 120000);
-}
 
 std::string dump_path(const std::string& name) {
   std::string path = testing::temp_dump_path("truth_" + name);
@@ -73,7 +69,7 @@ TEST_P(PrintedPause, IsWhatTheTargetsHeartbeatFelt) {
   std::string seen;
   for (int attempt = 0; attempt < 5; ++attempt) {
     target->command("reset");
-    auto r = cli(args);
+    auto r = testing::run_cli(args);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     std::filesystem::remove(path);
     double printed = printed_pause_ms(r.out);
@@ -100,12 +96,12 @@ TEST(CliDump, LeaveUnrestartableRunningSparesEpollWaitItsEintr) {
   auto eintr = [&] { return target->heartbeat()["eintr"]["sd-epoll"].get<uint64_t>(); };
   std::string path = dump_path("leave_running");
   target->command("reset");
-  ASSERT_EQ(cli({"dump", std::to_string(target->pid()), "-o", path}).exit_code, 0);
+  ASSERT_EQ(testing::run_cli({"dump", std::to_string(target->pid()), "-o", path}).exit_code, 0);
   std::this_thread::sleep_for(20ms);
   EXPECT_EQ(eintr(), 1u) << "a stop turns epoll_wait into EINTR (signal(7))";
   std::filesystem::remove(path);
   target->command("reset");
-  auto r = cli({"dump", std::to_string(target->pid()), "-o", path, "--leave-unrestartable-running"});
+  auto r = testing::run_cli({"dump", std::to_string(target->pid()), "-o", path, "--leave-unrestartable-running"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::this_thread::sleep_for(20ms);
   EXPECT_EQ(eintr(), 0u);
@@ -119,7 +115,7 @@ TEST(Errors, AKernelThreadIsNamedAsSuch) {
   for (const char* kind : {"full", "small"}) {
     std::vector<std::string> args = {"dump", "2", "-o", dump_path("kthread")};
     if (std::string(kind) == "full") args.push_back("--full");
-    auto r = cli(args);
+    auto r = testing::run_cli(args);
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.err.find("process 2 (kthreadd) is a kernel thread"), std::string::npos) << r.err;
     EXPECT_EQ(r.err.find("another tracer"), std::string::npos) << r.err;

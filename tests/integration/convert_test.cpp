@@ -12,6 +12,7 @@
 
 #include "support/core_readers.h"
 #include "support/external_readers.h"
+#include "support/run_cli.h"
 #include "support/target_process.h"
 #include "support/temp_dir.h"
 
@@ -24,13 +25,8 @@ using testing::TargetProcess;
 using testing::TempDir;
 using testing::tids_of;
 
-CommandResult cli(std::vector<std::string> args) {
-  args.insert(args.begin(), SNAPDUMP_CLI_PATH);
-  return run_command(args, 180000);
-}
-
 std::string converted(const std::string& dump, const std::string& core) {
-  CommandResult r = cli({"convert", dump, "-o", core});
+  CommandResult r = testing::run_cli({"convert", dump, "-o", core});
   EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
   return core;
 }
@@ -38,7 +34,7 @@ std::string converted(const std::string& dump, const std::string& core) {
 TEST(Convert, AFullMinidumpBecomesACoreGdbUnwindsLikeALiveCore) {
   auto target = TargetProcess::spawn({"--heap-mib", "4"});
   TempDir dir("convert-full");
-  ASSERT_EQ(cli({"dump", std::to_string(target->pid()), "--full", "--signal", "SIGABRT", "-o", dir / "t.dmp"}).exit_code, 0);
+  ASSERT_EQ(testing::run_cli({"dump", std::to_string(target->pid()), "--full", "--signal", "SIGABRT", "-o", dir / "t.dmp"}).exit_code, 0);
   std::string core = converted(dir / "t.dmp", dir / "t.core");
   testing::GdbResult gdb = testing::gdb_backtraces(testing::target_path(), core);
   ASSERT_EQ(gdb.run.exit_code, 0) << gdb.run.err;
@@ -65,8 +61,8 @@ TEST(Convert, AFullMinidumpBecomesACoreGdbUnwindsLikeALiveCore) {
 TEST(Convert, ASmallMinidumpGivesACoreWithOnlyItsMemoryThatGdbUnwinds) {
   auto target = TargetProcess::spawn({"--heap-mib", "4"});
   TempDir dir("convert-small");
-  ASSERT_EQ(cli({"dump", std::to_string(target->pid()), "-o", dir / "t.dmp"}).exit_code, 0);
-  CommandResult r = cli({"convert", dir / "t.dmp", "-o", dir / "t.core"});
+  ASSERT_EQ(testing::run_cli({"dump", std::to_string(target->pid()), "-o", dir / "t.dmp"}).exit_code, 0);
+  CommandResult r = testing::run_cli({"convert", dir / "t.dmp", "-o", dir / "t.core"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("no signal masks"), std::string::npos) << r.err;
   auto segments = testing::elf_segments(dir / "t.core");
@@ -107,13 +103,13 @@ TEST(Convert, RefusesWhatItCannotConvertAndKeepsExistingFiles) {
   FILE* f = std::fopen(text.c_str(), "w");
   std::fputs("not a dump", f);
   std::fclose(f);
-  CommandResult r = cli({"convert", text, "-o", dir / "x.core"});
+  CommandResult r = testing::run_cli({"convert", text, "-o", dir / "x.core"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("neither a minidump"), std::string::npos) << r.err;
   EXPECT_EQ(dir.entries(), std::vector<std::string>{"notes.txt"});
   // An ELF core: the other direction is not there yet, and says so.
   std::string elf = testing::target_path();
-  r = cli({"convert", elf, "-o", dir / "x.dmp"});
+  r = testing::run_cli({"convert", elf, "-o", dir / "x.dmp"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("not implemented"), std::string::npos) << r.err;
   EXPECT_EQ(dir.entries(), std::vector<std::string>{"notes.txt"});

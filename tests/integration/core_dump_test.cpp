@@ -18,6 +18,7 @@
 #include "snapdump/core.h"
 #include "support/core_readers.h"
 #include "support/external_readers.h"
+#include "support/run_cli.h"
 #include "support/target_process.h"
 #include "support/temp_dir.h"
 
@@ -29,11 +30,6 @@ using testing::run_command;
 using testing::TargetProcess;
 using testing::TempDir;
 using testing::tids_of;
-
-CommandResult cli(std::vector<std::string> args) {
-  args.insert(args.begin(), SNAPDUMP_CLI_PATH);
-  return run_command(args, 180000);
-}
 
 bool has_frame(const std::vector<std::string>& frames, const std::string& function) {
   for (const std::string& f : frames) {
@@ -59,7 +55,7 @@ std::string core_of(const TargetProcess& target, const TempDir& dir, std::vector
   std::string path = dir / "target.core";
   std::vector<std::string> args{"dump", std::to_string(target.pid()), "--format", "core", "-o", path, "--no-progress"};
   args.insert(args.end(), extra.begin(), extra.end());
-  CommandResult r = cli(args);
+  CommandResult r = testing::run_cli(args);
   EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
   return path;
 }
@@ -246,12 +242,12 @@ TEST(CoreDump, CoredumpFilterAndFullChooseTheMemory) {
   std::string by_default = core_of(*target, dir);
   EXPECT_EQ(code_segment(by_default).file_size, 0u);
   std::string full = dir / "full.core";
-  ASSERT_EQ(cli({"dump", std::to_string(target->pid()), "--format", "core", "--full", "-o", full}).exit_code, 0);
+  ASSERT_EQ(testing::run_cli({"dump", std::to_string(target->pid()), "--format", "core", "--full", "-o", full}).exit_code, 0);
   testing::ElfSegment s = code_segment(full);
   EXPECT_EQ(s.file_size, s.memory_size);
   EXPECT_GT(s.file_size, 0u);
   std::string filtered = dir / "filtered.core";
-  ASSERT_EQ(cli({"dump", std::to_string(target->pid()), "--format", "core", "--coredump-filter", "0x37", "-o", filtered}).exit_code, 0);
+  ASSERT_EQ(testing::run_cli({"dump", std::to_string(target->pid()), "--format", "core", "--coredump-filter", "0x37", "-o", filtered}).exit_code, 0);
   EXPECT_EQ(code_segment(filtered).file_size, s.memory_size);
   // The process's own filter is what the CLI reads by default.
   ASSERT_TRUE(::testing::AssertionSuccess());
@@ -263,13 +259,13 @@ TEST(CoreDump, CoredumpFilterAndFullChooseTheMemory) {
     std::fclose(f);
   }
   std::string own = dir / "own.core";
-  ASSERT_EQ(cli({"dump", std::to_string(target->pid()), "--format", "core", "-o", own}).exit_code, 0);
+  ASSERT_EQ(testing::run_cli({"dump", std::to_string(target->pid()), "--format", "core", "-o", own}).exit_code, 0);
   EXPECT_EQ(code_segment(own).file_size, s.memory_size);
   // Bad values are refused before the target is touched.
-  CommandResult bad = cli({"dump", std::to_string(target->pid()), "--format", "core", "--coredump-filter", "0x400", "-o", dir / "bad.core"});
+  CommandResult bad = testing::run_cli({"dump", std::to_string(target->pid()), "--format", "core", "--coredump-filter", "0x400", "-o", dir / "bad.core"});
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.err.find("--coredump-filter 0x400"), std::string::npos) << bad.err;
-  CommandResult typed = cli({"dump", std::to_string(target->pid()), "--format", "core", "--type", "WithFullMemory", "-o", dir / "bad.core"});
+  CommandResult typed = testing::run_cli({"dump", std::to_string(target->pid()), "--format", "core", "--type", "WithFullMemory", "-o", dir / "bad.core"});
   EXPECT_NE(typed.exit_code, 0);
   EXPECT_NE(typed.err.find("--type"), std::string::npos) << typed.err;
   EXPECT_FALSE(std::filesystem::exists(dir / "bad.core"));
@@ -345,11 +341,11 @@ TEST(CoreDump, AnExistingFileIsKeptUnlessForced) {
     std::fputs("precious", f);
     std::fclose(f);
   }
-  CommandResult r = cli({"dump", std::to_string(target->pid()), "--format", "core", "-o", path});
+  CommandResult r = testing::run_cli({"dump", std::to_string(target->pid()), "--format", "core", "-o", path});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("--force"), std::string::npos) << r.err;
   EXPECT_EQ(std::filesystem::file_size(path), 8u);
-  ASSERT_EQ(cli({"dump", std::to_string(target->pid()), "--format", "core", "--force", "-o", path}).exit_code, 0);
+  ASSERT_EQ(testing::run_cli({"dump", std::to_string(target->pid()), "--format", "core", "--force", "-o", path}).exit_code, 0);
   EXPECT_FALSE(testing::elf_segments(path).empty());
 }
 

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/external_readers.h"
+#include "support/run_cli.h"
 #include "support/hostile_text.h"
 #include "support/target_process.h"
 
@@ -27,11 +28,6 @@ using snapdump::testing::terminal_safe_problem;
 
 const std::string kTag = "tag_\xff\xfe\x1b[2J";
 const std::string kEnvironmentValue = "\xfe\x1b]0;owned\x07";
-
-testing::CommandResult cli(std::vector<std::string> args) {
-  args.insert(args.begin(), SNAPDUMP_CLI_PATH);
-  return run_command(args, 120000);
-}
 
 std::string unhex(const std::string& hex) {
   std::string bytes;
@@ -75,7 +71,7 @@ TEST(HostileNames, SnapshotJsonExitsZeroAndGivesBackEveryNamesBytes) {
   const nlohmann::json& hostile = target->report()["hostile_names"];
   ASSERT_EQ(hostile["threads"].size(), 2u);
 
-  auto r = cli({"snapshot", std::to_string(target->pid()), "--json"});
+  auto r = testing::run_cli({"snapshot", std::to_string(target->pid()), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(terminal_safe_problem(r.out), "");
   nlohmann::json j = nlohmann::json::parse(r.out);
@@ -111,7 +107,7 @@ TEST(HostileNames, SnapshotJsonExitsZeroAndGivesBackEveryNamesBytes) {
 
 TEST(HostileNames, SnapshotTextHoldsNoRawEscape) {
   auto target = hostile_target();
-  auto r = cli({"snapshot", std::to_string(target->pid())});
+  auto r = testing::run_cli({"snapshot", std::to_string(target->pid())});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out.find('\x1b'), std::string::npos);
   EXPECT_EQ(terminal_safe_problem(r.out), "");
@@ -129,15 +125,15 @@ TEST(HostileNames, SnapshotTextHoldsNoRawEscape) {
 TEST(HostileNames, InspectOfTheirDumpExitsZeroAndKeepsTheBytes) {
   auto target = hostile_target();
   const std::string path = testing::temp_dump_path("hostile-names.dmp");
-  auto dump = cli({"dump", std::to_string(target->pid()), "-o", path, "--type", "MiniDumpWithHandleData,WithThreadInfo"});
+  auto dump = testing::run_cli({"dump", std::to_string(target->pid()), "-o", path, "--type", "MiniDumpWithHandleData,WithThreadInfo"});
   ASSERT_EQ(dump.exit_code, 0) << dump.err;
 
-  auto text = cli({"inspect", path});
+  auto text = testing::run_cli({"inspect", path});
   ASSERT_EQ(text.exit_code, 0) << text.err << text.out;
   EXPECT_EQ(terminal_safe_problem(text.out), "");
   EXPECT_NE(text.out.find("\\x1b[31mred\\x1b[0m"), std::string::npos) << text.out;
 
-  auto json = cli({"inspect", path, "--json"});
+  auto json = testing::run_cli({"inspect", path, "--json"});
   ASSERT_EQ(json.exit_code, 0) << json.err;
   EXPECT_EQ(terminal_safe_problem(json.out), "");
   nlohmann::json j = nlohmann::json::parse(json.out);
@@ -150,14 +146,14 @@ TEST(HostileNames, InspectOfTheirDumpExitsZeroAndKeepsTheBytes) {
   EXPECT_TRUE(socket_found) << j["handles"].dump();
 
   for (const char* stream : {"LinuxCmdLine", "LinuxEnviron"}) {
-    auto r = cli({"inspect", path, "--stream", stream, "--json"});
+    auto r = testing::run_cli({"inspect", path, "--stream", stream, "--json"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(terminal_safe_problem(r.out), "");
     const std::string bytes = bytes_of(nlohmann::json::parse(r.out), "text");
     EXPECT_NE(bytes.find(std::string(stream) == "LinuxCmdLine" ? kTag : "SNAPDUMP_HOSTILE_VALUE=" + kEnvironmentValue),
               std::string::npos)
         << stream;
-    auto shown = cli({"inspect", path, "--stream", stream});
+    auto shown = testing::run_cli({"inspect", path, "--stream", stream});
     ASSERT_EQ(shown.exit_code, 0) << shown.err;
     EXPECT_EQ(terminal_safe_problem(shown.out), "") << stream;
   }

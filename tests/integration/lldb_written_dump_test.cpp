@@ -17,6 +17,7 @@
 #include "snapdump/reader.h"
 #include "snapdump/snapshot.h"
 #include "support/external_readers.h"
+#include "support/run_cli.h"
 #include "support/hostile_text.h"
 #include "support/target_process.h"
 
@@ -25,11 +26,6 @@ namespace {
 
 using snapdump::testing::run_command;
 using snapdump::testing::TargetProcess;
-
-testing::CommandResult cli(std::vector<std::string> args) {
-  args.insert(args.begin(), SNAPDUMP_CLI_PATH);
-  return run_command(args, 120000);
-}
 
 class LldbWrittenDump : public ::testing::Test {
  protected:
@@ -144,7 +140,7 @@ TEST_F(LldbWrittenDump, ModulesHaveTheirNamesAndBuildIds) {
 }
 
 TEST_F(LldbWrittenDump, InspectShowsItAsTextAndExitsZero) {
-  auto r = cli({"inspect", *path_});
+  auto r = testing::run_cli({"inspect", *path_});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(r.out.find("Problems"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("context: lldb, 720 bytes"), std::string::npos) << r.out;
@@ -153,7 +149,7 @@ TEST_F(LldbWrittenDump, InspectShowsItAsTextAndExitsZero) {
 }
 
 TEST_F(LldbWrittenDump, InspectJsonHasEveryThreadsRegisters) {
-  auto r = cli({"inspect", *path_, "--json"});
+  auto r = testing::run_cli({"inspect", *path_, "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   nlohmann::json j = nlohmann::json::parse(r.out);
   EXPECT_TRUE(j["problems"].empty()) << j["problems"].dump();

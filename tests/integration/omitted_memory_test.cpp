@@ -15,6 +15,7 @@
 #include "snapdump/reader.h"
 #include "snapdump/snapshot.h"
 #include "support/external_readers.h"
+#include "support/run_cli.h"
 #include "support/read_dump.h"
 #include "support/target_process.h"
 
@@ -30,11 +31,6 @@ const nlohmann::json& mapping(const TargetProcess& target, const std::string& ki
     if (m["kind"] == kind) return m;
   }
   throw std::runtime_error("no " + kind + " mapping");
-}
-
-testing::CommandResult cli(std::vector<std::string> args) {
-  args.insert(args.begin(), SNAPDUMP_CLI_PATH);
-  return testing::run_command(args, 120000);
 }
 
 TEST(OmittedMemory, ARegionOverTheCopyCapIsNamedInTheDump) {
@@ -93,15 +89,15 @@ TEST(OmittedMemory, TheCliNamesWhatItLeftOutAndInspectShowsIt) {
   auto target = TargetProcess::spawn({"--mappings"});
   uint64_t start = testing::parse_address(mapping(*target, "wipeonfork")["start"]);
   std::string path = testing::temp_dump_path("cli_omitted");
-  auto r = cli({"dump", std::to_string(target->pid()), "--full", "--copy-cap", "0", "--no-progress", "-o", path});
+  auto r = testing::run_cli({"dump", std::to_string(target->pid()), "--full", "--copy-cap", "0", "--no-progress", "-o", path});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("are not in the dump"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("--copy-cap"), std::string::npos) << r.err;
-  auto text = cli({"inspect", path});
+  auto text = testing::run_cli({"inspect", path});
   ASSERT_EQ(text.exit_code, 0) << text.err;
   EXPECT_NE(text.out.find("does not hold"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("over-copy-cap"), std::string::npos) << text.out;
-  auto json = cli({"inspect", "--json", path});
+  auto json = testing::run_cli({"inspect", "--json", path});
   ASSERT_EQ(json.exit_code, 0) << json.err;
   bool listed = false;
   nlohmann::json report = nlohmann::json::parse(json.out);

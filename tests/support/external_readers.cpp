@@ -264,17 +264,15 @@ CommandResult run_command(const std::vector<std::string>& argv, int timeout_ms) 
 std::string lldb_path() { return executable_or_empty("/usr/bin/lldb-16"); }
 
 std::string minidump_stackwalk_path() {
-  return executable_or_empty(std::string(SNAPDUMP_SOURCE_DIR) +
-                             "/node_modules/minidump/bin/linux-x64/minidump_stackwalk");
+  return executable_or_empty(SNAPDUMP_SOURCE_DIR "/node_modules/minidump/bin/linux-x64/minidump_stackwalk");
 }
 
 std::string minidump_dump_path() {
-  return executable_or_empty(std::string(SNAPDUMP_SOURCE_DIR) +
-                             "/node_modules/minidump/bin/linux-x64/minidump_dump");
+  return executable_or_empty(SNAPDUMP_SOURCE_DIR "/node_modules/minidump/bin/linux-x64/minidump_dump");
 }
 
 std::string dump_syms_path() {
-  return executable_or_empty(std::string(SNAPDUMP_SOURCE_DIR) + "/node_modules/minidump/bin/linux-x64/dump_syms");
+  return executable_or_empty(SNAPDUMP_SOURCE_DIR "/node_modules/minidump/bin/linux-x64/dump_syms");
 }
 
 std::string write_breakpad_symbols(const std::string& binary, const std::string& store) {
