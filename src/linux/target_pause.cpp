@@ -211,8 +211,17 @@ void TargetPause::read_registers() {
 // The MADV_DONTFORK regions the clone should hold: readable, not I/O, not also MADV_WIPEONFORK,
 // with pages in them, and still exactly as the maps read before the stop said (the target may
 // have mapped, unmapped or moved memory until it stopped; the maps file, unlike smaps, costs a
-// tenth of a millisecond here). Contiguous ones make one run: one madvise() each way.
-void TargetPause::plan_dontfork_runs(Ranges& runs, std::pmr::vector<size_t>& first_region) {
+// tenth of a millisecond here).
+//
+// Regions with nothing mapped between them make one run, one madvise() each way, although the
+// run has holes (`gapped`): madvise() changes every mapping in the range it is given and, for
+// the holes, returns ENOMEM once it is done. Each call is a ptrace round trip inside the pause,
+// and V8 scatters its heap over hundreds of MADV_DONTFORK mappings with holes between them
+// (node: 304 regions in 7 runs): run by run, the pause paid two round trips per region. A run
+// never spans a mapping that is not in it, so the call changes exactly the regions planned, and
+// setting MADV_DONTFORK again over the same range restores exactly what was.
+void TargetPause::plan_dontfork_runs(Ranges& runs, std::pmr::vector<uint8_t>& gapped,
+                                     std::pmr::vector<size_t>& first_region) {
   // Before Linux 5.9 a fork made DMA-pinned pages copy-on-write in the parent, the very harm
   // MADV_DONTFORK guards against (docs/capture.md): there the regions are copied instead.
   if (!kernel_at_least(5, 9)) return;
@@ -225,6 +234,11 @@ void TargetPause::plan_dontfork_runs(Ranges& runs, std::pmr::vector<size_t>& fir
     auto it = std::lower_bound(now.begin(), now.end(), r.start, [](const Region& a, uint64_t v) { return a.start < v; });
     return it != now.end() && it->start == r.start && it->end == r.end && it->prot == r.prot;
   };
+  // Whether no mapping of the stopped target's lies in [from, to).
+  auto nothing_mapped_between = [&](uint64_t from, uint64_t to) {
+    auto it = std::lower_bound(now.begin(), now.end(), from, [](const Region& a, uint64_t v) { return a.end <= v; });
+    return it == now.end() || it->start >= to;
+  };
   for (size_t i = 0; i < request_.regions.size(); ++i) {
     const tracer::RegionBrief& r = request_.regions[i];
     if (!r.dont_fork || r.wipe_on_fork || r.io || !(r.prot & PROT_READ) || !r.populated) continue;
@@ -233,10 +247,12 @@ void TargetPause::plan_dontfork_runs(Ranges& runs, std::pmr::vector<size_t>& fir
       continue;
     }
     region_states_[i] = tracer::RegionState::kept_in_clone;  // confirmed once the fork is done
-    if (!runs.empty() && runs.back().second == r.start) {
+    if (!runs.empty() && nothing_mapped_between(runs.back().second, r.start)) {
+      gapped.back() |= runs.back().second != r.start;
       runs.back().second = r.end;
     } else {
       runs.emplace_back(r.start, r.end);
+      gapped.push_back(0);
       first_region.push_back(i);
     }
   }
@@ -269,8 +285,9 @@ void TargetPause::make_clone() {
   // The kernel leaves MADV_DONTFORK regions out of a fork: their flag is cleared for the fork
   // and set again right after, so the clone holds them and nothing is copied in the pause.
   Ranges runs(memory_);
+  std::pmr::vector<uint8_t> gapped(memory_);
   std::pmr::vector<size_t> first_region(memory_);
-  plan_dontfork_runs(runs, first_region);
+  plan_dontfork_runs(runs, gapped, first_region);
   if (!madvise_allowed(carrier->traced.tid(), runs)) {
     for (auto& state : region_states_) {
       if (state == tracer::RegionState::kept_in_clone) state = tracer::RegionState::untouched;
@@ -279,7 +296,7 @@ void TargetPause::make_clone() {
   }
   std::pmr::vector<uint8_t> kept(runs.size(), 0, memory_);
   clone_.emplace(VaClone::create(request_.pid, carrier->traced, carrier->regs, request_.gadget, request_.orphan,
-                                 {runs, kept},
+                                 {runs, gapped, kept},
                                  [](void* self, const char* step) { static_cast<TargetPause*>(self)->stall(step); },
                                  this));
   // A run whose flag could not be cleared is copied below instead.

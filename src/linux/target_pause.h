@@ -61,7 +61,8 @@ class TargetPause {
   void stop_all();
   void read_registers();
   void make_clone();
-  void plan_dontfork_runs(std::pmr::vector<std::pair<uint64_t, uint64_t>>& runs, std::pmr::vector<size_t>& first_region);
+  void plan_dontfork_runs(std::pmr::vector<std::pair<uint64_t, uint64_t>>& runs, std::pmr::vector<uint8_t>& gapped,
+                          std::pmr::vector<size_t>& first_region);
   bool madvise_allowed(pid_t carrier, const std::pmr::vector<std::pair<uint64_t, uint64_t>>& runs) const;
   void copy_ranges(std::pmr::vector<std::pair<uint64_t, uint64_t>> ranges, AuxiliaryPage::Why why);
   std::pmr::vector<std::pair<uint64_t, uint64_t>> plan_auxiliary_ranges() const;

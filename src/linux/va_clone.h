@@ -40,10 +40,12 @@ class VaClone {
   using StepHook = void (*)(void* context, const char* step);
   // `keep`: ranges of MADV_DONTFORK memory, each exactly a run of whole mappings, that the clone
   // must hold all the same. Their fork flag is cleared for the fork and set again right after,
-  // all while the target is stopped (see docs/capture.md). `kept[i]` tells whether keep[i] made
-  // it into the clone.
+  // all while the target is stopped (see docs/capture.md). `gapped[i]`: keep[i] has unmapped
+  // holes (and nothing else) between its mappings, so madvise() over it answers ENOMEM once it
+  // has changed them all. `kept[i]` tells whether keep[i] made it into the clone.
   struct DontForkRuns {
     std::span<const std::pair<uint64_t, uint64_t>> keep;
+    std::span<const uint8_t> gapped;
     std::span<uint8_t> kept;
   };
   static VaClone create(pid_t target, TracedThread& thread, const user_regs_struct& saved,

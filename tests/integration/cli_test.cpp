@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/external_readers.h"
+#include "support/run_cli.h"
 #include "support/target_process.h"
 
 namespace snapdump {
@@ -24,26 +25,21 @@ std::string temp_file(const char* name) {
   return (std::filesystem::temp_directory_path() / ("snapdump-cli-" + std::to_string(getpid()) + "-" + name)).string();
 }
 
-testing::CommandResult cli(std::vector<std::string> args) {
-  args.insert(args.begin(), SNAPDUMP_CLI_PATH);
-  return run_command(args, 120000);
-}
-
 TEST(Cli, DumpThenInspectAsTextJsonAndOneStream) {
   auto target = TargetProcess::spawn({"--fds", "--heap-mib", "1"});
   std::string path = temp_file("dump.dmp");
-  auto dump = cli({"dump", std::to_string(target->pid()), "-o", path, "--type", "MiniDumpWithHandleData,WithThreadInfo"});
+  auto dump = testing::run_cli({"dump", std::to_string(target->pid()), "-o", path, "--type", "MiniDumpWithHandleData,WithThreadInfo"});
   ASSERT_EQ(dump.exit_code, 0) << dump.err;
   EXPECT_NE(dump.out.find(path), std::string::npos) << dump.out;
   EXPECT_NE(dump.out.find("paused"), std::string::npos) << dump.out;
 
-  auto text = cli({"inspect", path});
+  auto text = testing::run_cli({"inspect", path});
   ASSERT_EQ(text.exit_code, 0) << text.err;
   EXPECT_NE(text.out.find("Threads ("), std::string::npos);
   EXPECT_NE(text.out.find("sd-nanosleep"), std::string::npos);
   EXPECT_NE(text.out.find("Handles ("), std::string::npos);
 
-  auto json = cli({"inspect", path, "--json"});
+  auto json = testing::run_cli({"inspect", path, "--json"});
   ASSERT_EQ(json.exit_code, 0) << json.err;
   auto j = nlohmann::json::parse(json.out);
   EXPECT_EQ(j["process"]["pid"].get<pid_t>(), target->pid());
@@ -51,10 +47,10 @@ TEST(Cli, DumpThenInspectAsTextJsonAndOneStream) {
   EXPECT_GE(j["handles"].size(), 15u);
   EXPECT_TRUE(j["problems"].empty());
 
-  auto maps = cli({"inspect", path, "--stream", "LinuxMaps"});
+  auto maps = testing::run_cli({"inspect", path, "--stream", "LinuxMaps"});
   ASSERT_EQ(maps.exit_code, 0) << maps.err;
   EXPECT_NE(maps.out.find("[stack]"), std::string::npos);
-  auto missing = cli({"inspect", path, "--stream", "NoSuchStream"});
+  auto missing = testing::run_cli({"inspect", path, "--stream", "NoSuchStream"});
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.err.find("NoSuchStream"), std::string::npos) << missing.err;
   std::filesystem::remove(path);
@@ -81,10 +77,10 @@ TEST(Cli, DefaultDumpNameFollowsProcDump) {
 
 TEST(Cli, SnapshotPrintsTextAndJson) {
   auto target = TargetProcess::spawn({"--heap-mib", "1"});
-  auto text = cli({"snapshot", std::to_string(target->pid()), "--clone"});
+  auto text = testing::run_cli({"snapshot", std::to_string(target->pid()), "--clone"});
   ASSERT_EQ(text.exit_code, 0) << text.err;
   EXPECT_NE(text.out.find("clone mode"), std::string::npos) << text.out;
-  auto json = cli({"snapshot", std::to_string(target->pid()), "--json"});
+  auto json = testing::run_cli({"snapshot", std::to_string(target->pid()), "--json"});
   ASSERT_EQ(json.exit_code, 0) << json.err;
   auto j = nlohmann::json::parse(json.out);
   EXPECT_EQ(j["pid"].get<pid_t>(), target->pid());
@@ -92,7 +88,7 @@ TEST(Cli, SnapshotPrintsTextAndJson) {
 }
 
 TEST(Cli, DemoRunsAndProvesPointInTime) {
-  auto demo = cli({"demo"});
+  auto demo = testing::run_cli({"demo"});
   ASSERT_EQ(demo.exit_code, 0) << demo.out << demo.err;
   EXPECT_NE(demo.out.find("Point in time"), std::string::npos);
   EXPECT_NE(demo.out.find("Modules ("), std::string::npos);
@@ -107,27 +103,27 @@ TEST(Cli, ErrorsNameTheCauseWithTheirExitCodes) {
   pid_t gone = fork();
   if (gone == 0) _exit(0);
   waitpid(gone, nullptr, 0);
-  auto no_process = cli({"dump", std::to_string(gone), "-o", temp_file("x.dmp")});
+  auto no_process = testing::run_cli({"dump", std::to_string(gone), "-o", temp_file("x.dmp")});
   EXPECT_EQ(no_process.exit_code, 1);
   EXPECT_NE(no_process.err.find("no process with PID " + std::to_string(gone)), std::string::npos) << no_process.err;
 
   auto target = TargetProcess::spawn({"--heap-mib", "1"});
-  auto bad_path = cli({"dump", std::to_string(target->pid()), "-o", "/nonexistent-dir/x.dmp"});
+  auto bad_path = testing::run_cli({"dump", std::to_string(target->pid()), "-o", "/nonexistent-dir/x.dmp"});
   EXPECT_EQ(bad_path.exit_code, 1);
   EXPECT_NE(bad_path.err.find("/nonexistent-dir/x.dmp"), std::string::npos) << bad_path.err;
 
-  auto unknown_type = cli({"dump", std::to_string(target->pid()), "--type", "WithEverything"});
+  auto unknown_type = testing::run_cli({"dump", std::to_string(target->pid()), "--type", "WithEverything"});
   EXPECT_EQ(unknown_type.exit_code, 2);
   EXPECT_NE(unknown_type.err.find("WithEverything"), std::string::npos) << unknown_type.err;
 
-  auto usage = cli({"dump"});
+  auto usage = testing::run_cli({"dump"});
   EXPECT_EQ(usage.exit_code, 2);
-  auto no_command = cli({});
+  auto no_command = testing::run_cli({});
   EXPECT_EQ(no_command.exit_code, 2);
 
   std::string corrupt = temp_file("corrupt.dmp");
   std::ofstream(corrupt) << "this is not a minidump at all, just some text for snapdump";
-  auto bad_dump = cli({"inspect", corrupt});
+  auto bad_dump = testing::run_cli({"inspect", corrupt});
   EXPECT_EQ(bad_dump.exit_code, 1);
   EXPECT_NE(bad_dump.err.find("not a minidump"), std::string::npos) << bad_dump.err;
   std::filesystem::remove(corrupt);
@@ -135,25 +131,25 @@ TEST(Cli, ErrorsNameTheCauseWithTheirExitCodes) {
   // A dump cut short: what can be read is shown, the problems are listed, and the exit code
   // says the file is not whole.
   std::string whole = temp_file("whole.dmp"), cut = temp_file("cut.dmp");
-  ASSERT_EQ(cli({"dump", std::to_string(target->pid()), "-o", whole}).exit_code, 0);
+  ASSERT_EQ(testing::run_cli({"dump", std::to_string(target->pid()), "-o", whole}).exit_code, 0);
   {
     std::ifstream in(whole, std::ios::binary);
     std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     std::ofstream(cut, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
   }
-  auto truncated = cli({"inspect", cut});
+  auto truncated = testing::run_cli({"inspect", cut});
   EXPECT_EQ(truncated.exit_code, 1);
   EXPECT_NE(truncated.out.find("Problems ("), std::string::npos) << truncated.out;
   EXPECT_NE(truncated.out.find("outside the file"), std::string::npos) << truncated.out;
   EXPECT_NE(truncated.err.find("truncated or corrupt"), std::string::npos) << truncated.err;
-  auto truncated_json = cli({"inspect", cut, "--json"});
+  auto truncated_json = testing::run_cli({"inspect", cut, "--json"});
   EXPECT_EQ(truncated_json.exit_code, 1);
   EXPECT_FALSE(nlohmann::json::parse(truncated_json.out)["problems"].empty());
-  EXPECT_EQ(cli({"inspect", whole}).exit_code, 0);
+  EXPECT_EQ(testing::run_cli({"inspect", whole}).exit_code, 0);
   std::filesystem::remove(whole);
   std::filesystem::remove(cut);
 
-  auto help = cli({"dump", "--help"});
+  auto help = testing::run_cli({"dump", "--help"});
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.out.find("--full"), std::string::npos);
 }

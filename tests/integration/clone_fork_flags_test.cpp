@@ -11,9 +11,12 @@
 
 #include <chrono>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <string>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "snapdump/minidump.h"
@@ -85,7 +88,7 @@ TEST(ForkFlags, DontForkMemoryIsInTheCloneAndTheTargetKeepsItsFlags) {
 
 // snapdump killed while the flags are cleared: the tracer sets them again before anything else.
 TEST(ForkFlags, SnapdumpKilledWhileTheFlagsAreClearedLeavesThemAsTheyWere) {
-  auto target = TargetProcess::spawn({"--mappings", "--dontfork-mib", "8"});
+  auto target = TargetProcess::spawn({"--mappings", "--dontfork-mib", "8", "--dontfork-scatter", "12"});
   auto before = vm_flags(target->pid());
   testing::StalledCli cli({"snapshot", std::to_string(target->pid()), "--clone"}, "dontfork-cleared");
   ASSERT_TRUE(cli.wait_stalled("dontfork-cleared")) << cli.stderr_text();
@@ -98,6 +101,48 @@ TEST(ForkFlags, SnapdumpKilledWhileTheFlagsAreClearedLeavesThemAsTheyWere) {
   EXPECT_EQ(vm_flags(target->pid()), before);
   EXPECT_TRUE(target->alive());
   EXPECT_EQ(testing::thread_states(target->pid()).find('t'), std::string::npos);
+}
+
+// V8's layout: DONTFORK regions with holes between them, which the capture clears and sets with
+// one madvise() over each stretch that holds nothing else. A plain region and an unreadable
+// DONTFORK one among them are mapped memory such a stretch must not take in: the plain one stays
+// plain, the unreadable one stays out of the clone, and every region's VmFlags are as before.
+TEST(ForkFlags, ScatteredDontForkRegionsAreAllInTheCloneAndNothingBetweenChanges) {
+  auto target = TargetProcess::spawn({"--dontfork-scatter", "24"});
+  auto before = vm_flags(target->pid());
+  Snapshot snap = Snapshot::capture(target->pid(), capture::kVaClone | capture::kVaSpace | capture::kThreads);
+  EXPECT_EQ(vm_flags(target->pid()), before) << "while the snapshot lives";
+  std::ifstream maps_file("/proc/" + std::to_string(*snap.va_clone_pid()) + "/maps");
+  std::string clone_maps((std::istreambuf_iterator<char>(maps_file)), std::istreambuf_iterator<char>());
+  auto in_clone = [&](uint64_t start) { return clone_maps.find(fmt::format("{:x}-", start)) != std::string::npos; };
+  int scattered = 0;
+  for (const auto& m : target->report()["mappings"]) {
+    std::string kind = m["kind"];
+    if (kind.rfind("scatter_", 0) != 0) continue;
+    uint64_t start = testing::parse_address(m["start"]);
+    size_t size = m["size"].get<size_t>();
+    const Region* region = find_region(snap.regions(), start);
+    ASSERT_NE(region, nullptr) << kind;
+    if (kind == "scatter_none") {
+      EXPECT_TRUE(region->dont_fork);
+      EXPECT_FALSE(in_clone(start)) << "an unreadable DONTFORK region between the runs went into the clone";
+      continue;
+    }
+    EXPECT_EQ(region->dont_fork, kind == "scatter_dontfork") << kind;
+    EXPECT_EQ(region->copy, RegionCopy::clone) << kind;
+    EXPECT_TRUE(in_clone(start)) << kind << " at " << std::hex << start;
+    std::vector<uint8_t> bytes(size);
+    ReadSource source{};
+    ASSERT_EQ(snap.read_memory(start, bytes, &source), size) << kind;
+    EXPECT_EQ(source, ReadSource::clone);
+    uint8_t fill = static_cast<uint8_t>(testing::parse_address(m["fill"]));
+    EXPECT_TRUE(std::all_of(bytes.begin(), bytes.end(), [&](uint8_t b) { return b == fill; })) << kind;
+    scattered += kind == "scatter_dontfork";
+  }
+  EXPECT_EQ(scattered, 22);
+  EXPECT_TRUE(snap.auxiliary_pages().empty()) << "nothing is copied in the pause";
+  snap.free();
+  EXPECT_EQ(vm_flags(target->pid()), before) << "after free";
 }
 
 // A full dump holds every byte of DONTFORK memory, from the clone.

@@ -106,6 +106,9 @@ int main(int argc, char** argv) {
   if (options.truncated_mapping) mappings.push_back(sdtarget::create_truncated_mapping());
   if (options.dontfork_mib > 0) mappings.push_back(sdtarget::create_large_dontfork(options.dontfork_mib));
   if (options.untouched_mib > 0) mappings.push_back(sdtarget::create_untouched(options.untouched_mib));
+  if (options.dontfork_scatter > 0) {
+    for (auto& m : sdtarget::create_scattered_dontfork(options.dontfork_scatter)) mappings.push_back(std::move(m));
+  }
   nlohmann::json libs = options.libs ? sdtarget::load_libraries() : nlohmann::json(nullptr);
 
   const bool avx = options.avx && sdtarget::avx_supported();

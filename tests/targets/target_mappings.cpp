@@ -82,6 +82,30 @@ nlohmann::json create_large_dontfork(std::size_t mib) {
   return entry;
 }
 
+nlohmann::json create_scattered_dontfork(std::size_t count) {
+  const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  const std::size_t size = 64 * 1024, stride = size + page;
+  // One reservation, then the holes punched: the regions' addresses are each other's neighbours
+  // and nothing else lands between them.
+  auto* base = static_cast<unsigned char*>(map_anonymous(count * stride, PROT_NONE, MAP_PRIVATE));
+  nlohmann::json regions = nlohmann::json::array();
+  for (std::size_t i = 0; i < count; ++i) {
+    unsigned char* at = base + i * stride;
+    if (munmap(at + size, page) != 0) fail("munmap");
+    const char* kind = "scatter_dontfork";
+    if (i == count / 3 && count >= 3) kind = "scatter_plain";
+    if (i == 2 * count / 3 && count >= 3) kind = "scatter_none";
+    const bool none = std::strcmp(kind, "scatter_none") == 0;
+    const bool plain = std::strcmp(kind, "scatter_plain") == 0;
+    if (!none && mprotect(at, size, PROT_READ | PROT_WRITE) != 0) fail("mprotect");
+    if (!plain && madvise(at, size, MADV_DONTFORK) != 0) fail("madvise");
+    const int fill = static_cast<int>(0x40 + i % 0x80);
+    if (!none) std::memset(at, fill, size);
+    regions.push_back(region(kind, at, size, none ? -1 : fill, none ? "---p" : "rw-p"));
+  }
+  return regions;
+}
+
 nlohmann::json create_mappings() {
   nlohmann::json mappings = nlohmann::json::array();
   mappings.push_back(filled("private_anon", MAP_PRIVATE, 0, 0xA1, "rw-p"));

@@ -17,7 +17,7 @@ namespace {
                "usage: snapdump_target [--threads N] [--heap-mib M] [--fds] [--mappings] [--avx]\n"
                "       [--libs] [--all] [--thp] [--churn] [--spin-threads N] [--idle-threads N]\n"
                "       [--truncated-mapping] [--subreaper] [--seccomp MODE] [--dontfork-mib M]\n"
-               "       [--untouched-mib M]\n"
+               "       [--untouched-mib M] [--dontfork-scatter N]\n"
                "       [--hostile-names] [--tag TEXT]\n"
                "MODE: %s\n",
                problem, kSeccompModes);
@@ -48,6 +48,7 @@ Options parse_options(int argc, char** argv) {
     else if (flag == "--idle-threads") options.idle_threads = count_argument(argc, argv, i);
     else if (flag == "--dontfork-mib") options.dontfork_mib = count_argument(argc, argv, i);
     else if (flag == "--untouched-mib") options.untouched_mib = count_argument(argc, argv, i);
+    else if (flag == "--dontfork-scatter") options.dontfork_scatter = count_argument(argc, argv, i);
     else if (flag == "--fds") options.fds = true;
     else if (flag == "--mappings") options.mappings = true;
     else if (flag == "--avx") options.avx = true;
@@ -83,6 +84,7 @@ nlohmann::json options_json(const Options& options) {
           {"thp", options.thp},                   {"subreaper", options.subreaper},
           {"dontfork_mib", options.dontfork_mib},
           {"untouched_mib", options.untouched_mib},
+          {"dontfork_scatter", options.dontfork_scatter},
           {"hostile_names", options.hostile_names},
           {"seccomp", options.seccomp}};
 }

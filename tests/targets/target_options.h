@@ -16,6 +16,9 @@ struct Options {
   bool fds = false;
   bool mappings = false;
   std::size_t dontfork_mib = 0;  // a region of this size marked MADV_DONTFORK
+  // N regions marked MADV_DONTFORK with holes between them, as V8 lays out its heap, and among
+  // them a plain region and an unreadable DONTFORK one (create_scattered_dontfork)
+  std::size_t dontfork_scatter = 0;
   std::size_t untouched_mib = 0;  // a private region of this size with one page written
   bool avx = false;
   bool libs = false;
