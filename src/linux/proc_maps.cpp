@@ -129,6 +129,31 @@ std::pmr::vector<Region> parse_maps(std::string_view text_in, bool with_smaps,
   return regions;
 }
 
+std::pmr::vector<MapExtent> parse_map_extents(std::string_view text, std::pmr::memory_resource* memory) {
+  std::pmr::vector<MapExtent> extents(memory);
+  extents.reserve(text.size() / 64 + 1);  // a maps line is rarely shorter than 64 bytes
+  while (!text.empty()) {
+    std::string_view line = text::next_line(text);
+    if (!looks_like_header(line)) continue;
+    std::string_view range = text::next_token(line);
+    std::string_view perms = text::next_token(line);
+    size_t dash = range.find('-');
+    auto start = text::parse_u64(range.substr(0, dash), 16);
+    auto end = text::parse_u64(range.substr(dash + 1), 16);
+    if (!start || !end || *end < *start || perms.size() < 3) continue;
+    uint32_t prot = (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) | (perms[2] == 'x' ? PROT_EXEC : 0);
+    extents.push_back({*start, *end, prot});
+  }
+  return extents;
+}
+
+std::pmr::vector<MapExtent> read_map_extents(pid_t pid, std::pmr::memory_resource* memory) {
+  ProcPath path(pid, "maps");
+  std::pmr::string text(memory);
+  if (int err = read_file(path.c_str(), text); err != 0) throw error_for_path(std::string(path.view()), err);
+  return parse_map_extents(text, memory);
+}
+
 std::pmr::vector<Region> read_maps(pid_t pid, bool with_smaps, std::pmr::memory_resource* memory,
                                    std::pmr::memory_resource* scratch) {
   ProcPath path(pid, with_smaps ? "smaps" : "maps");

@@ -30,6 +30,17 @@ std::pmr::vector<Region> read_maps(pid_t pid, bool with_smaps,
                                    std::pmr::memory_resource* memory = std::pmr::get_default_resource(),
                                    std::pmr::memory_resource* scratch = std::pmr::get_default_resource());
 
+// Where each mapping of /proc/PID/maps lies and its protection, nothing else: for checks made
+// while the target is stopped, where every tenth of a millisecond is the target's. Parsing
+// node's 400 mappings into Regions (paths, devices, types) takes 0.3 ms warm and about 1 ms
+// cold, in the tracer that runs once per capture; this reads the same file in a tenth of that.
+struct MapExtent {
+  uint64_t start = 0;
+  uint64_t end = 0;
+  uint32_t prot = 0;  // PROT_READ | PROT_WRITE | PROT_EXEC, as Region::prot
+};
+std::pmr::vector<MapExtent> read_map_extents(pid_t pid, std::pmr::memory_resource* memory);
+
 // Everything ProcessInfo holds, from stat, status, exe, cmdline, comm and sched_getaffinity
 // (the raw *_text members are left empty). The second form takes nothing from the heap on
 // success: strings come from `out`, transient text from `scratch`.
@@ -115,6 +126,8 @@ uint64_t now_unix_ns();
 // The text of /proc/PID/maps or /proc/PID/smaps. Lines that do not parse are skipped.
 std::pmr::vector<Region> parse_maps(std::string_view text, bool with_smaps,
                                     std::pmr::memory_resource* memory = std::pmr::get_default_resource());
+// The same text, only the extents (lines that do not parse are skipped).
+std::pmr::vector<MapExtent> parse_map_extents(std::string_view text, std::pmr::memory_resource* memory);
 
 // The text of /proc/PID/task/TID/syscall.
 SyscallState parse_syscall(std::string_view text);

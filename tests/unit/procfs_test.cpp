@@ -249,6 +249,29 @@ TEST(ProcfsTest, ParseMapsSurvivesOddInput) {
   EXPECT_EQ(std::string_view(regions[2].path), "[anon:my heap]");
   EXPECT_EQ(regions[2].anon_huge, 0u);  // followed a header that did not parse
   EXPECT_TRUE(parse_maps("", true).empty());
+  // The extents-only reader (the in-pause check) takes the same lines, less what it need not read.
+  auto extents = parse_map_extents(text, std::pmr::get_default_resource());
+  ASSERT_EQ(extents.size(), 3u);
+  EXPECT_EQ(extents[0].start, 0x400000u);
+  EXPECT_EQ(extents[0].end, 0x452000u);
+  EXPECT_EQ(extents[1].prot, static_cast<uint32_t>(PROT_READ | PROT_WRITE));
+  EXPECT_EQ(extents[2].start, 0x7fff1000u);
+  EXPECT_TRUE(parse_map_extents("", std::pmr::get_default_resource()).empty());
+}
+
+TEST(ProcfsTest, MapExtentsAreTheMapsOwnExtents) {
+  std::string text = read_text_file("/proc/self/maps");
+  auto regions = parse_maps(text, false);
+  auto extents = parse_map_extents(text, std::pmr::get_default_resource());
+  ASSERT_EQ(extents.size(), regions.size());
+  ASSERT_GT(extents.size(), 5u);
+  for (size_t i = 0; i < extents.size(); ++i) {
+    EXPECT_EQ(extents[i].start, regions[i].start);
+    EXPECT_EQ(extents[i].end, regions[i].end);
+    EXPECT_EQ(extents[i].prot, regions[i].prot);
+  }
+  auto live = read_map_extents(::getpid(), std::pmr::get_default_resource());
+  EXPECT_GT(live.size(), 5u);
 }
 
 TEST(ProcfsTest, ProcessInfoOfSelf) {
@@ -409,6 +432,7 @@ TEST(ProcfsTest, ParsersSurviveRandomText) {
       text[random() % text.size()] = alphabet[random() % (sizeof alphabet - 1)];
     }
     for (const Region& region : parse_maps(text, true)) EXPECT_LE(region.start, region.end);
+    for (const MapExtent& e : parse_map_extents(text, std::pmr::get_default_resource())) EXPECT_LE(e.start, e.end);
     SyscallState state = parse_syscall(text);
     EXPECT_GE(state.number, -2);
   }
