@@ -5,6 +5,7 @@
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -259,9 +260,16 @@ class ForkFlags {
 };
 
 [[noreturn]] void throw_helper_not_reaped(pid_t target, const TracedThread& carrier) {
-  // Most likely the target died (SIGKILL from elsewhere) while it was stopped here.
-  if (!carrier.seized() || (::kill(target, 0) != 0 && errno == ESRCH)) {
-    throw Error(Errc::process_exited, fmt::format("process {} exited while its VA clone was made", target));
+  // Most likely the target died (SIGKILL from elsewhere) while it was stopped here. A process
+  // being killed is a zombie, or still on its way there, for a moment after its carrier's wait
+  // failed: look again for a while before calling it anything else (an error path only).
+  for (int i = 0; i < 40; ++i) {
+    if (!carrier.seized() || (::kill(target, 0) != 0 && errno == ESRCH) || process_gone(target) ||
+        process_gone(carrier.tid())) {
+      throw Error(Errc::process_exited, fmt::format("process {} exited while its VA clone was made", target));
+    }
+    timespec pause{0, 5'000'000};
+    nanosleep(&pause, nullptr);
   }
   throw Error(Errc::internal, fmt::format("process {} did not reap the clone helper", target));
 }

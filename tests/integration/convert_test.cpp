@@ -107,12 +107,19 @@ TEST(Convert, RefusesWhatItCannotConvertAndKeepsExistingFiles) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("neither a minidump"), std::string::npos) << r.err;
   EXPECT_EQ(dir.entries(), std::vector<std::string>{"notes.txt"});
+  // An ELF program is not a core, and is called what it is.
+  r = testing::run_cli({"convert", testing::target_path(), "-o", dir / "x.dmp"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("not a core"), std::string::npos) << r.err;
+  EXPECT_EQ(dir.entries(), std::vector<std::string>{"notes.txt"});
   // An ELF core: the other direction is not there yet, and says so.
-  std::string elf = testing::target_path();
-  r = testing::run_cli({"convert", elf, "-o", dir / "x.dmp"});
+  auto target = TargetProcess::spawn({});
+  std::string core = dir / "t.core";
+  ASSERT_EQ(testing::run_cli({"dump", std::to_string(target->pid()), "--format", "core", "-o", core}).exit_code, 0);
+  r = testing::run_cli({"convert", core, "-o", dir / "x.dmp"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("not implemented"), std::string::npos) << r.err;
-  EXPECT_EQ(dir.entries(), std::vector<std::string>{"notes.txt"});
+  EXPECT_EQ(dir.entries(), (std::vector<std::string>{"notes.txt", "t.core"}));
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "file_kind.h"
 #include "name_escape.h"
 #include "snapdump/core.h"
 #include "snapdump/reader.h"
@@ -54,8 +55,12 @@ int run_convert(const ConvertArgs& a) {
     if (!in) throw Error(Errc::invalid_argument, fmt::format("cannot open {}: {}", a.input, std::strerror(errno)), errno);
     in.read(magic, sizeof magic);
   }
-  if (std::memcmp(magic, "\x7f" "ELF", 4) == 0) {
+  if (is_elf_core(a.input)) {
     throw Error(Errc::not_supported, fmt::format("{} is an ELF core: converting a core into a minidump is not implemented yet", a.input));
+  }
+  if (std::memcmp(magic, "\x7f" "ELF", 4) == 0) {
+    throw Error(Errc::invalid_argument,
+                fmt::format("{} is an ELF file but not a core (a program or a library?): convert takes a minidump", a.input));
   }
   if (std::memcmp(magic, "MDMP", 4) != 0) {
     throw Error(Errc::invalid_argument, fmt::format("{} is neither a minidump (MDMP) nor an ELF core", a.input));
