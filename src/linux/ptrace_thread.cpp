@@ -228,6 +228,10 @@ int TracedThread::resume_and_wait(int request) {
   // The thread runs only the syscall we gave it (clone, wait4 on a dead child, close_range),
   // none of which can block, so a blocking wait is safe here, and it wakes the moment the
   // stop arrives: every microsecond of polling would be pause the target sees during a fork.
+  // Should the thread be killed instead, its exit is the status, with one exception this relies
+  // on callers to avoid: a thread-group leader whose traced siblings are zombies is not reported
+  // until its tracer reaps them, so the carrier of an injected call is never the leader of a
+  // target with other threads (TargetPause::make_clone).
   int status = 0;
   for (;;) {
     pid_t r = waitpid(tid_, &status, __WALL);

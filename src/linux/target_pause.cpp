@@ -276,11 +276,19 @@ bool TargetPause::madvise_allowed(pid_t carrier, const Ranges& runs) const {
 void TargetPause::make_clone() {
   PhaseTimer t(summary_.va_clone);
   // Any stopped thread can carry the injected clone(): its own interrupted call restarts. Prefer
-  // one that no pending signal stopped, so that signal's delivery is untouched.
+  // one that no pending signal stopped, so that signal's delivery is untouched, and one that is
+  // not the thread-group leader: if the target is killed while a call is injected, the leader's
+  // death is not reported to its tracer until its sibling threads are reaped, which, traced, only
+  // the tracer does, so the tracer's wait for the leader's syscall stop would never return (seen:
+  // a target SIGKILLed during the injected clone() left the tracer waiting forever and the dump
+  // hanging). A single-threaded target's leader has no siblings to wait for.
+  auto rank = [&](const StoppedThread& st) {
+    return (st.traced.pending_signal() ? 2 : 0) + (st.traced.tid() == request_.pid ? 1 : 0);
+  };
   StoppedThread* carrier = nullptr;
   for (StoppedThread& st : threads_) {
     if (!st.traced.seized()) continue;
-    if (!carrier || (carrier->traced.pending_signal() && !st.traced.pending_signal())) carrier = &st;
+    if (!carrier || rank(st) < rank(*carrier)) carrier = &st;
   }
   if (!carrier) throw Error(Errc::process_exited, "no thread of the target is left to clone");
   // The kernel leaves MADV_DONTFORK regions out of a fork: their flag is cleared for the fork

@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/debuginfod_server.h"
+#include "support/exit_race.h"
 #include "support/external_readers.h"
 #include "support/stalled_cli.h"
 #include "support/target_process.h"
@@ -305,44 +306,43 @@ TEST(Stacks, PauseIsTheSmallCapturesAsTheHeartbeatFeltIt) {
   }
   std::printf("[ pause    ] printed/felt ms:%s\n", seen.c_str());
   EXPECT_LT(closest, std::max(15.0, best * 0.15)) << seen;
-  // The issue asks for under 1 ms on a quiet machine; the test machine builds at the same time, so
-  // the best of five runs is held to a bound that a loaded 2-core machine still meets and a
-  // capture that walked the memory or cloned would not.
-  EXPECT_LT(best, 5.0) << seen;
+  // The issue asks for under 1 ms on a quiet machine (bench/stacks_bench measures it); the test
+  // machine builds at the same time, so the best of five runs is held to a bound that a loaded
+  // 2-core machine still meets and a capture that walked the memory or cloned would not. The
+  // sanitized command is slower in everything it does (seen: 7.1 ms best of five under load).
+#if defined(__SANITIZE_ADDRESS__)
+  constexpr double kBoundMs = 15.0;
+#else
+  constexpr double kBoundMs = 5.0;
+#endif
+  EXPECT_LT(best, kBoundMs) << seen;
 }
 
 // A target that exits at any moment of `stacks` gets the capture's one message and exit status
 // 1, or, when it exits after the capture, its stacks: never a crash or a half-printed answer.
 TEST(Stacks, ATargetExitingDuringStacksGetsOneMessage) {
   setenv("DEBUGINFOD_URLS", "", 1);
-  std::mt19937 random(2024);
-  std::uniform_int_distribution<int> delay_ms(0, 120);
-  int exited = 0, printed = 0;
-  for (int i = 0; i < 10; ++i) {
-    auto target = TargetProcess::spawn({"--threads", "8"});
-    pid_t pid = target->pid();
-    testing::StalledCli run({"stacks", std::to_string(pid)}, "");
-    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(random)));
-    kill(pid, SIGKILL);
-    int status = run.wait_exit(60s);
-    ASSERT_TRUE(WIFEXITED(status)) << status;
-    std::string err = run.stderr_text();
-    if (WEXITSTATUS(status) == 0) {
-      ++printed;
-      EXPECT_EQ(err, "");
-    } else {
-      ++exited;
-      EXPECT_EQ(WEXITSTATUS(status), 1);
-      bool one_message = err.find("process " + std::to_string(pid) + " exited during capture") != std::string::npos ||
-                         err.find("process " + std::to_string(pid) + " exited before it could be captured") != std::string::npos ||
-                         err.find("no such process") != std::string::npos;
-      EXPECT_TRUE(one_message) << "iteration " << i << ": " << err;
-      EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+  testing::ExitRace race;
+  race.target_args = {"--threads", "8"};
+  race.command = [](pid_t pid) { return std::vector<std::string>{"stacks", std::to_string(pid)}; };
+  race.rounds = 10;
+  race.max_delay_ms = 120;
+  race.seed = 2024;
+  int printed = testing::run_exit_race(race, [](const testing::ExitRaceRound& round) {
+    if (round.exit_code == 0) {
+      EXPECT_EQ(round.err, "");
+      return;
     }
-  }
-  std::printf("[ outcome  ] %d printed, %d ended by the exit\n", printed, exited);
+    EXPECT_EQ(round.exit_code, 1) << round.err;
+    // Gone before the capture began: the command's first look at /proc finds no such process.
+    bool one_message = testing::says_target_exited(round.err, round.pid) ||
+                       round.err.find("no such process") != std::string::npos;
+    EXPECT_TRUE(one_message) << "round " << round.index << ": " << round.err;
+    EXPECT_EQ(std::count(round.err.begin(), round.err.end(), '\n'), 1) << round.err;
+  });
+  std::printf("[ outcome  ] %d printed, %d ended by the exit\n", printed, race.rounds - printed);
   // Neither outcome alone: the delays must reach both sides of the capture.
-  EXPECT_GT(exited, 0);
+  EXPECT_LT(printed, race.rounds);
 }
 
 // `inspect --stacks` unwinds a minidump as `stacks` unwinds the live process: the same frames

@@ -19,6 +19,7 @@
 
 #include "snapdump/reader.h"
 #include "snapdump/snapshot.h"
+#include "support/exit_race.h"
 #include "support/external_readers.h"
 #include "support/run_cli.h"
 #include "support/proc_state.h"
@@ -133,35 +134,27 @@ TEST(Errors, AKernelThreadIsNamedAsSuch) {
 // broke ("no usable syscall instruction" and others came before); one that exits after its clone
 // is made still gets its dump, which is the point in time of the capture.
 TEST(Errors, ATargetExitingAnyTimeDuringCaptureGetsOneMessage) {
-  std::mt19937 random(12345);
-  std::uniform_int_distribution<int> delay_ms(0, 300);
-  int exited = 0, dumped = 0;
-  for (int i = 0; i < 12; ++i) {
-    auto target = TargetProcess::spawn({"--heap-mib", "256", "--threads", "8"});
-    pid_t pid = target->pid();
-    std::string path = dump_path("exiting");
-    testing::StalledCli run({"dump", std::to_string(pid), "--full", "--no-progress", "-o", path}, "");
-    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(random)));
-    kill(pid, SIGKILL);
-    int status = run.wait_exit(60s);
-    ASSERT_TRUE(WIFEXITED(status)) << status;
-    std::string err = run.stderr_text();
-    if (WEXITSTATUS(status) == 0) {
-      ++dumped;
+  testing::ExitRace race;
+  race.target_args = {"--heap-mib", "256", "--threads", "8"};
+  std::string path = dump_path("exiting");
+  race.command = [&](pid_t pid) {
+    return std::vector<std::string>{"dump", std::to_string(pid), "--full", "--no-progress", "-o", path};
+  };
+  race.rounds = 12;
+  race.max_delay_ms = 300;
+  race.seed = 12345;
+  int dumped = testing::run_exit_race(race, [&](const testing::ExitRaceRound& round) {
+    if (round.exit_code == 0) {
       EXPECT_TRUE(reader::Minidump::open(path).problems().empty());
     } else {
-      ++exited;
-      EXPECT_EQ(WEXITSTATUS(status), 1);
-      // Dead before snapdump looked (a zombie its parent has not reaped), or during the capture.
-      bool one_message =
-          err.find("process " + std::to_string(pid) + " exited during capture") != std::string::npos ||
-          err.find("process " + std::to_string(pid) + " exited before it could be captured") != std::string::npos;
-      EXPECT_TRUE(one_message) << "iteration " << i << ": " << err;
+      EXPECT_EQ(round.exit_code, 1) << round.err;
+      EXPECT_TRUE(testing::says_target_exited(round.err, round.pid)) << "round " << round.index << ": " << round.err;
       EXPECT_FALSE(std::filesystem::exists(path));
     }
     std::filesystem::remove(path);
-  }
-  std::printf("[ outcome  ] %d dumps finished from the clone, %d captures ended by the exit\n", dumped, exited);
+  });
+  std::printf("[ outcome  ] %d dumps finished from the clone, %d captures ended by the exit\n", dumped,
+              race.rounds - dumped);
 }
 
 // The target killed while its dump is written: in hold mode the held memory went with it, so
