@@ -282,8 +282,9 @@ void TargetPause::make_clone() {
   // the tracer does, so the tracer's wait for the leader's syscall stop would never return (seen:
   // a target SIGKILLed during the injected clone() left the tracer waiting forever and the dump
   // hanging). A single-threaded target's leader has no siblings to wait for.
+  // Of the two, the leader rule wins: a hang outweighs a signal delivered after an injected call.
   auto rank = [&](const StoppedThread& st) {
-    return (st.traced.pending_signal() ? 2 : 0) + (st.traced.tid() == request_.pid ? 1 : 0);
+    return (st.traced.tid() == request_.pid ? 2 : 0) + (st.traced.pending_signal() ? 1 : 0);
   };
   StoppedThread* carrier = nullptr;
   for (StoppedThread& st : threads_) {

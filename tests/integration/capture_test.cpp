@@ -7,6 +7,7 @@
 #include <sys/uio.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -343,7 +344,13 @@ namespace {
 TEST(ThreadChurn, NoThreadMissedAndNoErrorForOneThatExited) {
   auto target = snapdump::testing::TargetProcess::spawn({"--churn", "--heap-mib", "1"});
   int saw_child = 0;
-  for (int i = 0; i < 40; ++i) {
+  // At least 40 captures; more while none has caught a child yet, because a slow machine (the
+  // sanitized tree under CI load) can space captures so that 40 of them all fall between children.
+  // The deadline keeps a churner that stopped creating threads a failure, not a hang.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  int captures = 0;
+  for (int i = 0; i < 40 || (saw_child == 0 && std::chrono::steady_clock::now() < deadline); ++i) {
+    ++captures;
     CaptureFlags flags = capture::kThreads | capture::kThreadContext | (i % 2 ? capture::kVaClone : 0);
     Snapshot snap = Snapshot::capture(target->pid(), flags);
     for (const auto& rt : target->report()["threads"]) {
@@ -361,7 +368,7 @@ TEST(ThreadChurn, NoThreadMissedAndNoErrorForOneThatExited) {
     }
     EXPECT_TRUE(churner) << "capture " << i;
   }
-  EXPECT_GT(saw_child, 0) << "no capture caught a short-lived thread: the test proves nothing";
+  EXPECT_GT(saw_child, 0) << "none of " << captures << " captures caught a short-lived thread: the test proves nothing";
   EXPECT_TRUE(target->alive());
 }
 
