@@ -14,6 +14,7 @@
 #include "snapdump/format/structs.h"
 #include "writer/memory_reader.h"
 #include "writer/memory_selection.h"
+#include "writer/windows_terms.h"
 
 namespace snapdump::writer {
 
@@ -41,17 +42,7 @@ ModuleWriteFlags default_module_flags(DumpType type) {
 
 namespace {
 
-uint32_t page_protection_of(const Region& r) {
-  bool read = r.prot & PROT_READ, write = r.prot & PROT_WRITE, exec = r.prot & PROT_EXEC;
-  // A private writable file mapping is copy-on-write: Windows calls that WRITECOPY.
-  bool copy_on_write = write && !r.shared && !r.path.empty() && r.path[0] == '/';
-  if (exec) {
-    if (write) return copy_on_write ? format::page::kExecuteWriteCopy : format::page::kExecuteReadWrite;
-    return read ? format::page::kExecuteRead : format::page::kExecute;
-  }
-  if (write) return copy_on_write ? format::page::kWriteCopy : format::page::kReadWrite;
-  return read ? format::page::kReadOnly : format::page::kNoAccess;
-}
+uint32_t page_protection_of(const Region& r) { return page_protection(r.prot, r.shared, r.path); }
 
 std::string file_name(std::string_view path) {
   size_t slash = path.rfind('/');
@@ -59,12 +50,7 @@ std::string file_name(std::string_view path) {
 }
 
 std::vector<uint8_t> cv_record_of(const ElfIdentity& elf) {
-  if (elf.build_id.empty()) return {};
-  std::vector<uint8_t> cv(4 + elf.build_id.size());
-  format::CvInfoElfHeader h{format::kCvSignatureElf};
-  std::memcpy(cv.data(), &h, 4);
-  std::memcpy(cv.data() + 4, elf.build_id.data(), elf.build_id.size());
-  return cv;
+  return elf_cv_record(std::span<const uint8_t>(elf.build_id.data(), elf.build_id.size()));
 }
 
 void enumerate(const Snapshot& snapshot, const DumpOptions& options, Steering& steering, DumpPlan& plan) {

@@ -39,9 +39,7 @@ std::vector<VmRegionInfo> split_at_held_edges(std::span<const VmRegionInfo> regi
   return out;
 }
 
-namespace {
-
-std::vector<format::MemoryInfo> entries_of(std::span<const VmRegionInfo> regions) {
+std::vector<format::MemoryInfo> memory_info_entries(std::span<const VmRegionInfo> regions) {
   std::vector<format::MemoryInfo> out;
   out.reserve(regions.size());
   for (const VmRegionInfo& r : regions) {
@@ -57,6 +55,8 @@ std::vector<format::MemoryInfo> entries_of(std::span<const VmRegionInfo> regions
   }
   return out;
 }
+
+namespace {
 
 // The MemoryList's ranges, as write_memory_list wrote them (a range it could read only in part
 // is there as the parts it read).
@@ -78,7 +78,7 @@ MemoryInfoTable write_memory_info_list(WriteContext& ctx, const Memory64Plan* me
     for (const Memory64Plan::Piece& p : memory64->pieces) held.emplace_back(p.start, p.end);
   }
   if (!memory64 || memory64->forward_only) {
-    std::vector<format::MemoryInfo> infos = entries_of(split_at_held_edges(ctx.plan.regions, held));
+    std::vector<format::MemoryInfo> infos = memory_info_entries(split_at_held_edges(ctx.plan.regions, held));
     format::MemoryInfoListHeader h{sizeof h, sizeof(format::MemoryInfo), infos.size()};
     table.rva = ctx.builder.append(h);
     ctx.builder.append(infos.data(), infos.size() * sizeof(format::MemoryInfo));
@@ -101,7 +101,7 @@ uint32_t finish_memory_info_list(WriteContext& ctx, Sink& sink, const MemoryInfo
                                  const Memory64Plan& memory64) {
   std::vector<std::pair<uint64_t, uint64_t>> held = memory_list_ranges(ctx);
   held.insert(held.end(), memory64.written.begin(), memory64.written.end());
-  std::vector<format::MemoryInfo> infos = entries_of(split_at_held_edges(ctx.plan.regions, held));
+  std::vector<format::MemoryInfo> infos = memory_info_entries(split_at_held_edges(ctx.plan.regions, held));
   if (infos.size() > table.capacity) {
     throw Error(Errc::internal, fmt::format("MemoryInfoList: {} entries for a table of {}", infos.size(), table.capacity));
   }

@@ -31,6 +31,9 @@ namespace snapdump::writer {
 std::vector<VmRegionInfo> split_at_held_edges(std::span<const VmRegionInfo> regions,
                                               std::span<const std::pair<uint64_t, uint64_t>> held);
 
+// The MINIDUMP_MEMORY_INFO entries of `regions`, in order.
+std::vector<format::MemoryInfo> memory_info_entries(std::span<const VmRegionInfo> regions);
+
 struct MemoryInfoTable {
   uint32_t rva = 0;       // the stream's header
   uint32_t capacity = 0;  // entries the reserved table holds

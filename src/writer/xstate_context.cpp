@@ -18,7 +18,7 @@ static_assert(kXStateAt >= sizeof(format::ContextAmd64) + sizeof(format::Context
 // image, at 464, hold the XCR0 the kernel enabled for user space.
 constexpr size_t kXcr0At = 464;
 
-std::optional<uint64_t> enabled_features(const std::pmr::vector<uint8_t>& xsave) {
+std::optional<uint64_t> enabled_features(std::span<const uint8_t> xsave) {
   if (xsave.size() < kLegacyArea + kXsaveHeader) return std::nullopt;
   uint64_t xcr0;
   std::memcpy(&xcr0, xsave.data() + kXcr0At, sizeof xcr0);
@@ -30,8 +30,13 @@ std::optional<uint64_t> enabled_features(const std::pmr::vector<uint8_t>& xsave)
 }  // namespace
 
 std::optional<std::vector<uint8_t>> xstate_context(const ThreadEntry& t, const format::ContextAmd64& plain) {
-  if (t.capture != ThreadCapture::stopped || t.xsave.size() < kLegacyArea + kXsaveHeader) return std::nullopt;
-  size_t xstate_bytes = t.xsave.size() - kLegacyArea;
+  if (t.capture != ThreadCapture::stopped) return std::nullopt;
+  return xstate_context(std::span<const uint8_t>(t.xsave), plain);
+}
+
+std::optional<std::vector<uint8_t>> xstate_context(std::span<const uint8_t> xsave, const format::ContextAmd64& plain) {
+  if (xsave.size() < kLegacyArea + kXsaveHeader) return std::nullopt;
+  size_t xstate_bytes = xsave.size() - kLegacyArea;
   std::vector<uint8_t> blob(kXStateAt + xstate_bytes);
   format::ContextAmd64 c = plain;
   c.context_flags |= format::context_flags::kXState;
@@ -41,23 +46,24 @@ std::optional<std::vector<uint8_t>> xstate_context(const ThreadEntry& t, const f
   ex.legacy = {-static_cast<int32_t>(sizeof c), static_cast<uint32_t>(sizeof c)};
   ex.xstate = {static_cast<int32_t>(kXStateAt - sizeof c), static_cast<uint32_t>(xstate_bytes)};
   std::memcpy(blob.data() + sizeof c, &ex, sizeof ex);
-  std::memcpy(blob.data() + kXStateAt, t.xsave.data() + kLegacyArea, xstate_bytes);
+  std::memcpy(blob.data() + kXStateAt, xsave.data() + kLegacyArea, xstate_bytes);
   return blob;
 }
 
 std::optional<format::XStateConfigFeatureMscInfo> xstate_config(std::span<const ThreadEntry> threads) {
-  const ThreadEntry* sample = nullptr;
   for (const ThreadEntry& t : threads) {
-    if (t.capture == ThreadCapture::stopped && enabled_features(t.xsave)) {
-      sample = &t;
-      break;
-    }
+    if (t.capture == ThreadCapture::stopped && enabled_features(t.xsave)) return xstate_config(std::span<const uint8_t>(t.xsave));
   }
-  if (sample == nullptr) return std::nullopt;
+  return std::nullopt;
+}
+
+std::optional<format::XStateConfigFeatureMscInfo> xstate_config(std::span<const uint8_t> sample) {
+  std::optional<uint64_t> enabled = enabled_features(sample);
+  if (!enabled) return std::nullopt;
   format::XStateConfigFeatureMscInfo info{};
   info.size_of_info = sizeof info;
-  info.context_size = static_cast<uint32_t>(kXStateAt + sample->xsave.size() - kLegacyArea);
-  info.enabled_features = *enabled_features(sample->xsave);
+  info.context_size = static_cast<uint32_t>(kXStateAt + sample.size() - kLegacyArea);
+  info.enabled_features = *enabled;
   // Windows describes the legacy features inside the FXSAVE image: x87 state is its first 160
   // bytes, SSE (XMM registers and MXCSR) the 256 after them.
   info.features[0] = {0, 160};

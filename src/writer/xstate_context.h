@@ -22,10 +22,14 @@ namespace snapdump::writer {
 // The CONTEXT_EX form of `thread`'s registers, or nullopt when it has no XSAVE area (a thread
 // left running or exited, or a CPU without XSAVE): such a thread keeps the plain CONTEXT.
 std::optional<std::vector<uint8_t>> xstate_context(const ThreadEntry& thread, const format::ContextAmd64& plain);
+// The same from an XSAVE area as NT_X86_XSTATE holds it (a core's, a view's).
+std::optional<std::vector<uint8_t>> xstate_context(std::span<const uint8_t> xsave, const format::ContextAmd64& plain);
 
 // XSTATE_CONFIG_FEATURE_MSC_INFO for the XSAVE areas of `threads`: the features the kernel
 // enabled (XCR0, from the area's software-reserved bytes) with their CPUID offsets and sizes,
 // and the size of one context blob. nullopt if no thread has an XSAVE area.
 std::optional<format::XStateConfigFeatureMscInfo> xstate_config(std::span<const ThreadEntry> threads);
+// The same from one XSAVE area (every thread of a process has the same features enabled).
+std::optional<format::XStateConfigFeatureMscInfo> xstate_config(std::span<const uint8_t> sample_xsave);
 
 }  // namespace snapdump::writer
