@@ -7,6 +7,7 @@
 // Everything that touches ptrace runs in the snapshot's tracer (src/linux/tracer_client.h).
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -322,6 +323,23 @@ class Capturer {
   std::pmr::memory_resource* scratch_;
 };
 
+// A target that exits while it is captured makes whatever step is under way fail in its own way
+// (a /proc file gone, a ptrace call refused, memory unreadable, an injected call cut short, a
+// helper left unreaped): whatever the step, the user is told one thing. A process being killed
+// is still on its way to a zombie for a moment after the step failed, so an error that already
+// says something exited looks again for up to 200 ms; it stays as it is when the process lives
+// on (one thread exited: an exec by another thread ends them all but the execing one).
+bool exited_meanwhile(pid_t pid, const Error& e) {
+  if (os::process_gone(pid)) return true;
+  if (e.code() != Errc::process_exited) return false;
+  for (int i = 0; i < 40; ++i) {
+    timespec pause{0, 5'000'000};
+    nanosleep(&pause, nullptr);
+    if (os::process_gone(pid)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 Snapshot Snapshot::capture(pid_t pid, CaptureFlags flags, ContextFlags context_flags,
@@ -346,10 +364,7 @@ Snapshot Snapshot::capture(pid_t pid, CaptureFlags flags, ContextFlags context_f
     // The tracer undid the pause itself if it failed there; a later failure leaves a clone or
     // held threads, which closing the tracer releases.
     state->tracer.reset();
-    // A target that exits while it is captured makes whatever step is under way fail in its
-    // own way (a /proc file gone, a ptrace call refused, memory unreadable, an injected call
-    // cut short): whatever the step, say what happened.
-    if (started && e.code() != Errc::process_exited && os::process_gone(pid)) {
+    if (started && exited_meanwhile(pid, e)) {
       throw Error(Errc::process_exited, fmt::format("process {} exited during capture", pid), e.sys_errno());
     }
     throw;

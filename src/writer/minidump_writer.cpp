@@ -160,15 +160,9 @@ SinkChoice callback_sink(writer::Steering& steering) {
 // The output's sink; a failed dump discards the output's file at once.
 DumpResult write_to(const Snapshot& snapshot, const DumpOptions& options, writer::Steering& steering,
                     DumpOutput& output) {
-  DumpOutput::Impl& impl = output.impl();
-  if (impl.used) throw Error(Errc::invalid_argument, fmt::format("{} has already taken a dump", impl.name));
-  try {
-    return write_dump(snapshot, options, steering, {output.is_stream(), [&impl] { return impl.open_sink(); }});
-  } catch (...) {
-    impl.used = true;
-    impl.discard();
-    throw;
-  }
+  return output.impl().write_once([&](bool forward_only, auto open) {
+    return write_dump(snapshot, options, steering, {forward_only, open});
+  });
 }
 
 // A read of the target that failed because the target died is told as that: in hold mode the

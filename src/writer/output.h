@@ -5,7 +5,10 @@
 #include <memory>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "snapdump/dump_output.h"
+#include "snapdump/error.h"
 #include "writer/sink.h"
 
 namespace snapdump::writer {
@@ -62,6 +65,19 @@ struct DumpOutput::Impl {
   std::unique_ptr<writer::Sink> open_sink();
   // After a failed dump: the file is removed now, not when the output is destroyed.
   void discard() noexcept;
+  // Runs a writer given (forward_only, the sink opener) for this output's one dump: an output
+  // that already took one is refused, and a failure discards the file at once.
+  template <class Write>
+  auto write_once(Write&& write) {
+    if (used) throw Error(Errc::invalid_argument, fmt::format("{} has already taken a dump", name));
+    try {
+      return write(kind == Kind::stream, [this] { return open_sink(); });
+    } catch (...) {
+      used = true;
+      discard();
+      throw;
+    }
+  }
 };
 
 }  // namespace snapdump

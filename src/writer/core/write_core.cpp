@@ -79,17 +79,11 @@ CoreResult write_view(const view::ProcessView& v, const writer::core::CoreWriteO
     sink.open = [&steering]() -> std::unique_ptr<writer::Sink> { return std::make_unique<writer::CallbackSink>(*steering); };
     return to_result(writer::core::write_core(v, core_options, steering, sink), v);
   }
-  DumpOutput::Impl& impl = output->impl();
-  if (impl.used) throw Error(Errc::invalid_argument, fmt::format("{} has already taken a dump", impl.name));
-  sink.forward_only = output->is_stream();
-  sink.open = [&impl] { return impl.open_sink(); };
-  try {
+  return output->impl().write_once([&](bool forward_only, auto open) {
+    sink.forward_only = forward_only;
+    sink.open = open;
     return to_result(writer::core::write_core(v, core_options, steering, sink), v);
-  } catch (...) {
-    impl.used = true;
-    impl.discard();
-    throw;
-  }
+  });
 }
 
 // To `output`, or when it is null to a new output for `path` (made only when the callbacks do not
