@@ -15,6 +15,9 @@ namespace {
 // A corrupt count must not become a huge allocation: far more notes than any core has (four or
 // five per thread, a few per process).
 constexpr size_t kMaxNotes = size_t{1} << 20;
+// And far more program headers than mappings a process can have (vm.max_map_count is 65530 by
+// default; snapdump's cores may split one mapping in a few PT_LOADs).
+constexpr uint64_t kMaxProgramHeaders = uint64_t{1} << 22;
 
 template <class T>
 bool load(std::span<const uint8_t> file, uint64_t offset, T& out) {
@@ -113,6 +116,10 @@ CoreFile parse_core_file(std::span<const uint8_t> file, const std::string& what)
   if (count > fit) {
     out.problems.push_back(fmt::format("truncated: {} program headers declared, {} in the file", count, fit));
     count = fit;
+  }
+  if (count > kMaxProgramHeaders) {
+    out.problems.push_back(fmt::format("{} program headers: only the first {} are read", count, kMaxProgramHeaders));
+    count = kMaxProgramHeaders;
   }
   size_t cut = 0;
   uint64_t missing = 0;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <set>
 #include <string_view>
 
@@ -20,6 +21,9 @@ namespace snapdump::view {
 namespace {
 
 namespace fmtc = writer::core;  // the note layouts, shared with the core writer
+
+// The XSAVE area is a few KiB (11 KiB with AMX's tiles): more is not one.
+constexpr size_t kMaxXsave = 1 << 20;
 
 template <class T>
 T payload(const CoreNote& n) {
@@ -94,6 +98,7 @@ void CoreView::read_notes(const CoreFile& core) {
     // NT_PRPSINFO.
     if (n.name == fmtc::kNameLinux && n.type == fmtc::kNtX86XState) {
       if (current == kNone) skip("NT_X86_XSTATE", n, "no NT_PRSTATUS before it");
+      else if (n.desc.size() > kMaxXsave) skip("NT_X86_XSTATE", n, "larger than any XSAVE area");
       else threads_[current].xsave.assign(n.desc.begin(), n.desc.end());
       continue;
     }
@@ -292,19 +297,20 @@ void CoreView::read_mappings(const CoreFile& core) {
 void CoreView::find_modules() {
   uint8_t magic[SELFMAG];
   auto elf_at = [&](uint64_t address) { return read_memory(address, magic) == SELFMAG && std::memcmp(magic, ELFMAG, SELFMAG) == 0; };
-  for (size_t i = 0; i < files_.size(); ++i) {
-    const FileEntry& f = files_[i];
-    if (f.offset != 0 || !elf_at(f.start)) continue;
-    Module m;
-    m.base = f.start;
-    m.path = f.path;
-    uint64_t end = f.end;
-    // The file's later mappings (its data, its relro) up to where it is mapped again.
-    for (size_t j = i + 1; j < files_.size() && !(files_[j].path == f.path && files_[j].offset == 0); ++j) {
-      if (files_[j].path == f.path) end = std::max(end, files_[j].end);
+  // In address order: a file's entry at offset 0 that starts with an ELF header begins a module,
+  // and the same file's later entries (its data, its relro) extend it until the file is mapped
+  // again from offset 0. One pass, so that a hostile NT_FILE of many entries costs n log n.
+  std::map<std::string_view, size_t> open;  // path -> the module its entries extend
+  for (const FileEntry& f : files_) {
+    if (f.offset == 0) {
+      open.erase(f.path);
+      if (!elf_at(f.start)) continue;
+      open[f.path] = modules_.size();
+      modules_.push_back({f.start, f.end - f.start, f.path, {}, ""});
+    } else if (auto it = open.find(f.path); it != open.end()) {
+      Module& m = modules_[it->second];
+      m.size = std::max(m.size, f.end - m.base);
     }
-    m.size = end - m.base;
-    modules_.push_back(std::move(m));
   }
   auto vdso = std::find_if(mappings_.begin(), mappings_.end(), [](const Mapping& m) { return m.path == "[vdso]"; });
   if (vdso != mappings_.end() && elf_at(vdso->start)) modules_.push_back({vdso->start, vdso->end - vdso->start, vdso->path, {}, ""});
