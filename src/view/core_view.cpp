@@ -178,48 +178,11 @@ void CoreView::read_notes(const CoreFile& core) {
         have_auxv = true;
         process_.auxv.assign(n.desc.begin(), n.desc.end() - static_cast<ptrdiff_t>(n.desc.size() % 16));
         break;
-      case fmtc::kNtFile: {
+      case fmtc::kNtFile:
         if (have_file) break;
         have_file = true;
-        if (n.desc.size() < 16) {
-          skip("NT_FILE", n, "too small for its count and page size");
-          break;
-        }
-        uint64_t count = 0, page = 0;
-        std::memcpy(&count, n.desc.data(), 8);
-        std::memcpy(&page, n.desc.data() + 8, 8);
-        if (page == 0 || (page & (page - 1)) != 0 || page > (uint64_t{1} << 30)) {
-          skip("NT_FILE", n, fmt::format("page size {} is not a power of two", page).c_str());
-          break;
-        }
-        uint64_t fit = (n.desc.size() - 16) / 24;
-        if (count > fit) {
-          problems_.push_back(fmt::format("NT_FILE: {} files declared, {} fit in the note", count, fit));
-          count = fit;
-        }
-        std::string_view names(reinterpret_cast<const char*>(n.desc.data()) + 16 + count * 24, n.desc.size() - 16 - count * 24);
-        size_t unnamed = 0, impossible = 0;
-        for (uint64_t i = 0; i < count; ++i) {
-          uint64_t words[3];
-          std::memcpy(words, n.desc.data() + 16 + i * 24, sizeof words);
-          size_t nul = names.find('\0');
-          if (nul == std::string_view::npos) {
-            unnamed = count - i;
-            break;
-          }
-          std::string path(names.substr(0, nul));
-          names.remove_prefix(nul + 1);
-          if (words[0] >= words[1] || words[2] > UINT64_MAX / page) {
-            ++impossible;
-            continue;
-          }
-          files_.push_back({words[0], words[1], words[2] * page, std::move(path)});
-        }
-        if (unnamed > 0) problems_.push_back(fmt::format("NT_FILE: the last {} files have no name in the note: left out", unnamed));
-        if (impossible > 0) problems_.push_back(fmt::format("NT_FILE: {} entries with an empty range or an impossible offset: left out", impossible));
-        std::stable_sort(files_.begin(), files_.end(), [](const FileEntry& a, const FileEntry& b) { return a.start < b.start; });
+        read_file_note(n);
         break;
-      }
       default: break;
     }
   }
@@ -232,7 +195,7 @@ void CoreView::read_notes(const CoreFile& core) {
         "the command line is NT_PRPSINFO's psargs: argv joined with spaces and cut to 79 bytes, split back at every "
         "space (an argument with a space in it becomes two)");
   }
-  if (!have_auxv) gaps_.push_back("no NT_AUXV: no auxiliary vector, no [vdso], the executable found by its name only");
+  if (!have_auxv) gaps_.push_back("no NT_AUXV: no auxiliary vector, no [vdso], no executable path");
   if (!have_file) gaps_.push_back("no NT_FILE: mappings without file names, no modules");
   if (threads_.empty()) problems_.push_back("no NT_PRSTATUS: the core lists no thread");
   // The main thread is named as the process; the kernel keeps no other thread's name in a core.
@@ -241,6 +204,47 @@ void CoreView::read_notes(const CoreFile& core) {
   }
   gaps_.push_back("no thread names but the main thread's (the process's name): a core does not carry them");
   gaps_.push_back("no process CPU times (the threads' are in their NT_PRSTATUS)");
+}
+
+// NT_FILE: a count, a page size, {start, end, offset in pages} per file, then their names.
+void CoreView::read_file_note(const CoreNote& n) {
+  if (n.desc.size() < 16) {
+    problems_.push_back(fmt::format("NT_FILE note ({} bytes): too small for its count and page size; skipped", n.desc.size()));
+    return;
+  }
+  uint64_t count = 0, page = 0;
+  std::memcpy(&count, n.desc.data(), 8);
+  std::memcpy(&page, n.desc.data() + 8, 8);
+  if (page == 0 || (page & (page - 1)) != 0 || page > (uint64_t{1} << 30)) {
+    problems_.push_back(fmt::format("NT_FILE note: page size {} is not a power of two; skipped", page));
+    return;
+  }
+  uint64_t fit = (n.desc.size() - 16) / 24;
+  if (count > fit) {
+    problems_.push_back(fmt::format("NT_FILE: {} files declared, {} fit in the note", count, fit));
+    count = fit;
+  }
+  std::string_view names(reinterpret_cast<const char*>(n.desc.data()) + 16 + count * 24, n.desc.size() - 16 - count * 24);
+  size_t unnamed = 0, impossible = 0;
+  for (uint64_t i = 0; i < count; ++i) {
+    uint64_t words[3];
+    std::memcpy(words, n.desc.data() + 16 + i * 24, sizeof words);
+    size_t nul = names.find('\0');
+    if (nul == std::string_view::npos) {
+      unnamed = count - i;
+      break;
+    }
+    std::string path(names.substr(0, nul));
+    names.remove_prefix(nul + 1);
+    if (words[0] >= words[1] || words[2] > UINT64_MAX / page) {
+      ++impossible;
+      continue;
+    }
+    files_.push_back({words[0], words[1], words[2] * page, std::move(path)});
+  }
+  if (unnamed > 0) problems_.push_back(fmt::format("NT_FILE: the last {} files have no name in the note: left out", unnamed));
+  if (impossible > 0) problems_.push_back(fmt::format("NT_FILE: {} entries with an empty range or an impossible offset: left out", impossible));
+  std::stable_sort(files_.begin(), files_.end(), [](const FileEntry& a, const FileEntry& b) { return a.start < b.start; });
 }
 
 void CoreView::read_mappings(const CoreFile& core) {

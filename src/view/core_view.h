@@ -52,6 +52,7 @@ class CoreView final : public ProcessView {
  private:
   CoreView(std::shared_ptr<const void> storage, std::span<const uint8_t> file, const std::string& what);
   void read_notes(const CoreFile& core);
+  void read_file_note(const CoreNote& note);
   void read_mappings(const CoreFile& core);
   void find_modules();
 

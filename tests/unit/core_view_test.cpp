@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include "unit/dump_bytes.h"
 #include "snapdump/error.h"
 #include "view/core_view.h"
 #include "writer/core/core_writer.h"
@@ -150,7 +151,11 @@ std::vector<uint8_t> write_hand_core(const HandProcess& process) {
 }
 
 const std::vector<uint8_t>& hand_core() {
-  static const std::vector<uint8_t> core = write_hand_core(HandProcess());
+  static const std::vector<uint8_t> core = [] {
+    std::vector<uint8_t> bytes = write_hand_core(HandProcess());
+    reader::seed("core_hand", bytes);  // core_fuzz's seed (tests/fuzz), as core_hand.dmp
+    return bytes;
+  }();
   return core;
 }
 
