@@ -1,17 +1,13 @@
-// Minidump: getting the bytes (mmap or a vector), the header and directory checks that decide
+// Minidump: getting the bytes (a mapped file or a vector), the header and directory checks that decide
 // whether the file is a minidump at all, and the accessors over the one-time parse.
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <set>
 
 #include <fmt/format.h>
 
+#include "common/mapped_file.h"
 #include "snapdump/format/constants.h"
 #include "reader/parse.h"
 
@@ -20,20 +16,6 @@ namespace snapdump::reader {
 namespace {
 
 using detail::Bytes;
-
-struct Mapping {
-  void* addr = nullptr;
-  size_t size = 0;
-  Mapping(void* a, size_t s) : addr(a), size(s) {}
-  Mapping(const Mapping&) = delete;
-  Mapping& operator=(const Mapping&) = delete;
-  ~Mapping() { ::munmap(addr, size); }
-};
-
-Error open_error(const std::string& what, const std::string& path, int err) {
-  Errc code = (err == EACCES || err == EPERM) ? Errc::permission_denied : Errc::io_error;
-  return Error(code, fmt::format("{} {}: {}", what, path, std::strerror(err)), err);
-}
 
 // The header and directory: an error only when nothing of the file can be trusted; a damaged
 // directory keeps the entries that can still be read.
@@ -139,30 +121,9 @@ std::shared_ptr<const detail::Parsed> parse(std::shared_ptr<const void> storage,
 Minidump::Minidump(std::shared_ptr<const detail::Parsed> parsed) : p_(std::move(parsed)) {}
 
 Minidump Minidump::open(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw open_error("cannot open", path, errno);
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    int err = errno;
-    ::close(fd);
-    throw open_error("cannot stat", path, err);
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    throw Error(Errc::corrupt_input, fmt::format("{} is not a regular file: not a minidump", path));
-  }
-  if (st.st_size == 0) {
-    ::close(fd);
-    throw Error(Errc::corrupt_input, fmt::format("{} is empty: not a minidump", path));
-  }
-  const auto size = static_cast<size_t>(st.st_size);
-  void* addr = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-  int err = errno;
-  ::close(fd);
-  if (addr == MAP_FAILED) throw open_error("cannot map", path, err);
-  auto mapping = std::make_shared<const Mapping>(addr, size);
+  MappedFile file = map_file(path, "a minidump");
   try {
-    return Minidump(parse(mapping, Bytes(static_cast<const uint8_t*>(addr), size)));
+    return Minidump(parse(file.storage, Bytes(file.bytes.data(), file.bytes.size())));
   } catch (const Error& e) {
     if (e.code() != Errc::corrupt_input) throw;
     throw Error(Errc::corrupt_input, fmt::format("{}: {}", path, e.what()));

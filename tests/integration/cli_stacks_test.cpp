@@ -2,7 +2,8 @@
 // small capture, unwound with libdwfl after the target resumed; a stripped copy of the target
 // named through a real debuginfod server and, without one, by module and offset only; the
 // pause the target felt; JSON that carries what the text shows; one message for a target that
-// exits while it is captured.
+// exits while it is captured; `inspect --stacks` of a minidump and of ELF cores (snapdump's,
+// gcore's).
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "support/core_readers.h"
 #include "support/debuginfod_server.h"
 #include "support/exit_race.h"
 #include "support/external_readers.h"
@@ -345,13 +347,17 @@ TEST(Stacks, ATargetExitingDuringStacksGetsOneMessage) {
   EXPECT_LT(printed, race.rounds);
 }
 
-// `inspect --stacks` unwinds a minidump as `stacks` unwinds the live process: the same frames
-// for the parked threads, from the registers and stack memory the default small dump holds.
-TEST(Stacks, InspectStacksOfAMinidumpGivesTheLiveFrames) {
+// `inspect --stacks` unwinds a dump as `stacks` unwinds the live process: the same frames for the
+// parked threads, from the registers and stack memory the dump holds. `format`: the dump
+// command's options (none: the default small minidump); `kind`: how the text names the file.
+void expect_inspect_stacks_gives_live_frames(const std::string& name, const std::vector<std::string>& format,
+                                             const std::string& kind) {
   auto target = TargetProcess::spawn({"--threads", "5"});
-  std::string path = testing::temp_dump_path("stacks_inspect.dmp");
+  std::string path = testing::temp_dump_path(name);
   std::filesystem::remove(path);
-  ASSERT_EQ(cli({"dump", std::to_string(target->pid()), "-o", path, "--no-progress"}).exit_code, 0);
+  std::vector<std::string> dump = {"dump", std::to_string(target->pid()), "-o", path, "--no-progress"};
+  dump.insert(dump.end(), format.begin(), format.end());
+  ASSERT_EQ(cli(dump).exit_code, 0);
   json live = stacks_json(target->pid());
   auto r = cli({"inspect", "--stacks", "--json", path});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -371,9 +377,46 @@ TEST(Stacks, InspectStacksOfAMinidumpGivesTheLiveFrames) {
   EXPECT_GE(compared, 4);
   auto text = cli({"inspect", "--stacks", path});
   EXPECT_EQ(text.exit_code, 0);
-  EXPECT_NE(text.out.find("dump " + path + ": " + std::to_string(dumped["threads"].size()) + " threads\n"), std::string::npos)
+  EXPECT_NE(text.out.find(kind + " " + path + ": " + std::to_string(dumped["threads"].size()) + " threads\n"), std::string::npos)
       << text.out;
   std::filesystem::remove(path);
+}
+
+TEST(Stacks, InspectStacksOfAMinidumpGivesTheLiveFrames) {
+  expect_inspect_stacks_gives_live_frames("stacks_inspect.dmp", {}, "dump");
+}
+
+// An ELF core, read through view::CoreView.
+TEST(Stacks, InspectStacksOfACoreGivesTheLiveFrames) {
+  expect_inspect_stacks_gives_live_frames("stacks_inspect.core", {"--format", "core"}, "core");
+}
+
+// Another writer's core of the target (gdb's, the kernel's): every thread named down to its
+// function.
+void expect_inspect_stacks_names_every_thread(const TargetProcess& target, const std::string& core) {
+  auto r = cli({"inspect", "--stacks", "--json", core});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json dumped = json::parse(r.out);
+  for (const json& expected : target.report()["threads"]) {
+    pid_t tid = expected["tid"].get<pid_t>();
+    ASSERT_NE(thread_of(dumped, tid), nullptr) << tid;
+    auto names = functions(*thread_of(dumped, tid));
+    EXPECT_TRUE(contains(names, expected["function"].get<std::string>())) << expected["function"] << ": " << ::testing::PrintToString(names);
+  }
+}
+
+TEST(Stacks, InspectStacksOfAGcoreNamesEveryThreadsFunction) {
+  auto target = TargetProcess::spawn({"--threads", "5"});
+  testing::TempDir dir("stacks-gcore");
+  std::string path = testing::run_gcore(target->pid(), dir / "gcore");
+  ASSERT_FALSE(path.empty()) << "gcore failed";
+  expect_inspect_stacks_names_every_thread(*target, path);
+}
+
+TEST(Stacks, InspectStacksOfAKernelCoreNamesEveryThreadsFunction) {
+  testing::TempDir dir("stacks-kernel");
+  auto target = testing::spawn_for_kernel_core(dir.path, {"--threads", "5"});
+  expect_inspect_stacks_names_every_thread(*target, testing::kernel_core(*target, dir.path));
 }
 
 // A process that does not exist: the capture's message, exit status 1, nothing on stdout.

@@ -2,9 +2,14 @@
 
 #include <elf.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
+#include <fstream>
+#include <stdexcept>
 #include <cstring>
 #include <sstream>
 
@@ -108,6 +113,30 @@ std::string run_gcore(pid_t pid, const std::string& prefix) {
   CommandResult r = run_command({tool_path("gcore"), "-o", prefix, std::to_string(pid)}, 180000);
   if (r.exit_code != 0) return "";
   return prefix + "." + std::to_string(pid);
+}
+
+std::unique_ptr<TargetProcess> spawn_for_kernel_core(const std::string& dir, const std::vector<std::string>& args) {
+  std::ifstream pattern_file("/proc/sys/kernel/core_pattern");
+  std::string pattern;
+  std::getline(pattern_file, pattern);
+  if (pattern != "core") {
+    throw std::runtime_error("/proc/sys/kernel/core_pattern is '" + pattern +
+                             "': the kernel's core tests need 'core' (a file in the process's directory)");
+  }
+  std::vector<std::string> argv = {"/usr/bin/env", "-C", dir, "/usr/bin/prlimit", "--core=unlimited", target_path()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return TargetProcess::spawn_program(argv);
+}
+
+std::string kernel_core(TargetProcess& target, const std::string& dir) {
+  if (::kill(target.pid(), SIGSEGV) != 0) throw std::runtime_error("kill: " + std::string(std::strerror(errno)));
+  int status = target.wait_exit(60000);
+  if (status == -1 || !WIFSIGNALED(status) || !WCOREDUMP(status)) {
+    throw std::runtime_error("the target did not dump core (wait status " + std::to_string(status) + ")");
+  }
+  std::string path = dir + "/core";
+  if (::access(path.c_str(), R_OK) != 0) throw std::runtime_error("the kernel's core is not at " + path);
+  return path;
 }
 
 Backtraces eu_stack(const std::string& exe, const std::string& core, CommandResult* run) {

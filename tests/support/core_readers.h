@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -38,6 +39,14 @@ std::set<pid_t> report_tids(const TargetProcess& target);
 
 // gdb's own core of a live process: gcore -o PREFIX PID writes PREFIX.PID; returns that path.
 std::string run_gcore(pid_t pid, const std::string& prefix);
+
+// The kernel's own core of a target: KernelCoreTarget starts snapdump_target with `args` in
+// `dir` with an unlimited RLIMIT_CORE (env -C, prlimit); kernel_core kills it with SIGSEGV
+// (sent, so si_code SI_USER), waits for it and returns the core the kernel wrote there. Needs
+// /proc/sys/kernel/core_pattern "core" (a file in the process's directory, the kernel's
+// default); throws std::runtime_error saying so otherwise, or when no core appeared.
+std::unique_ptr<TargetProcess> spawn_for_kernel_core(const std::string& dir, const std::vector<std::string>& args);
+std::string kernel_core(TargetProcess& target, const std::string& dir);
 
 // eu-stack --core CORE -e EXE: the same map.
 Backtraces eu_stack(const std::string& exe, const std::string& core, CommandResult* run = nullptr);

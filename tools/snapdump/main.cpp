@@ -11,12 +11,14 @@
 #include "capture_flags.h"
 #include "demo.h"
 #include "convert_command.h"
+#include "core_report.h"
 #include "dump_command.h"
 #include "dump_report.h"
 #include "name_escape.h"
 #include "snapdump/reader.h"
 #include "snapdump/snapshot.h"
 #include "snapshot_report.h"
+#include "view/core_view.h"
 #include "view/minidump_view.h"
 #include "file_kind.h"
 #include "stacks_command.h"
@@ -54,6 +56,34 @@ int run_snapshot(pid_t pid, const std::string& flags_text, bool clone, bool no_c
     snapdump::cli::print_snapshot(stdout, snapshot);
   }
   return 0;
+}
+
+// `inspect` of an ELF core: its summary, or its threads' stacks, from view::CoreView.
+int inspect_core(const std::string& path, bool stacks, bool json, const std::string& stream) {
+  if (!stream.empty()) throw std::invalid_argument("--stream names a minidump's stream: " + snapdump::cli::escape_text(path) + " is an ELF core");
+  snapdump::view::CoreView core = snapdump::view::CoreView::open(path);
+  if (stacks) {
+    auto unwound = snapdump::unwind::unwind_stacks(core);
+    if (json) {
+      fmt::print("{}\n", snapdump::cli::json_text(snapdump::cli::stacks_to_json(unwound, std::nullopt)));
+    } else {
+      snapdump::cli::print_stacks(stdout, unwound, "core " + snapdump::cli::escape_text(path), std::nullopt);
+    }
+  } else if (json) {
+    fmt::print("{}\n", snapdump::cli::json_text(snapdump::cli::core_to_json(core)));
+  } else {
+    snapdump::cli::print_core(stdout, core);
+  }
+  if (core.problems().empty()) return 0;
+  std::fflush(stdout);
+  bool truncated = core.problems().front().starts_with("truncated:");
+  fmt::print(stderr, "snapdump: {}: {} problem{}{}: the core is {}\n", snapdump::cli::escape_text(path), core.problems().size(),
+             core.problems().size() == 1 ? "" : "s", stacks ? "" : " (listed with the output)",
+             truncated ? "truncated (its end is missing)" : "truncated or corrupt");
+  if (stacks) {
+    for (const std::string& p : core.problems()) fmt::print(stderr, "  {}\n", snapdump::cli::escape_text(p));
+  }
+  return 1;
 }
 
 }  // namespace
@@ -100,9 +130,13 @@ int main(int argc, char** argv) {
       "inspect",
       "Show what minidump FILE holds: its streams, system, process, threads with names and "
       "registers, modules with build-ids, memory, the memory map and handles. Any dump, from any "
-      "writer: what cannot be parsed is listed under Problems, never a crash.");
+      "writer: what cannot be parsed is listed under Problems, never a crash. FILE may also be an "
+      "x86-64 ELF core (the kernel's, gdb's gcore's or snapdump's): then its process, signal, threads "
+      "with their rip and rsp, mappings, modules with the build-ids read from the core's memory, and "
+      "what a core does not carry; a truncated or damaged core shows what it still holds and its "
+      "problems, and exits with status 1.");
   std::string inspect_file;
-  inspect->add_option("FILE", inspect_file, "minidump to read")->required();
+  inspect->add_option("FILE", inspect_file, "minidump or ELF core to read")->required();
   bool inspect_json = false;
   std::string inspect_stream;
   inspect->add_flag("--json", inspect_json, snapdump::cli::kJsonFlagHelp);
@@ -135,16 +169,11 @@ int main(int argc, char** argv) {
     if (*snap) return run_snapshot(pid, flags_text, clone, no_clone, hold, leave_running, json);
     if (*demo) return snapdump::cli::run_demo();
     if (*inspect) {
-      if (inspect_stacks && snapdump::cli::is_elf_core(inspect_file)) {
-        // view::CoreView (issue 14, items 2 and 4) is not in this build yet.
-        throw std::runtime_error(snapdump::cli::escape_text(inspect_file) +
-                                 ": an ELF core file; inspect --stacks reads minidumps only in this build "
-                                 "(eu-stack --core FILE, or gdb, read cores)");
-      }
+      if (inspect_stacks && !inspect_stream.empty()) throw std::invalid_argument("--stacks and --stream contradict each other");
+      if (inspect_no_debuginfod) unsetenv("DEBUGINFOD_URLS");
+      if (snapdump::cli::is_elf_core(inspect_file)) return inspect_core(inspect_file, inspect_stacks, inspect_json, inspect_stream);
       auto dump = snapdump::reader::Minidump::open(inspect_file);
       if (inspect_stacks) {
-        if (!inspect_stream.empty()) throw std::invalid_argument("--stacks and --stream contradict each other");
-        if (inspect_no_debuginfod) unsetenv("DEBUGINFOD_URLS");
         snapdump::view::MinidumpView view(dump);
         auto stacks = snapdump::unwind::unwind_stacks(view);
         if (inspect_json) {
