@@ -41,10 +41,11 @@ const char* type_name(uint16_t type) {
 Elf64_Ehdr check_header(std::span<const uint8_t> file, const std::string& what) {
   auto refuse = [&](const std::string& why) { return Error(Errc::corrupt_input, fmt::format("{} is not an ELF core: {}", what, why)); };
   if (file.size() < SELFMAG || std::memcmp(file.data(), ELFMAG, SELFMAG) != 0) throw refuse("no ELF magic at its start");
-  if (file[EI_CLASS] != ELFCLASS64) throw refuse(fmt::format("ELF class {}, not ELFCLASS64", file[EI_CLASS]));
-  if (file[EI_DATA] != ELFDATA2LSB) throw refuse(fmt::format("ELF data encoding {}, not little-endian", file[EI_DATA]));
+  // The whole header before any of its bytes past the magic (the ASan tree caught a 4-byte file).
   Elf64_Ehdr eh;
   if (!load(file, 0, eh)) throw refuse(fmt::format("{} bytes, too small for the {}-byte ELF header", file.size(), sizeof eh));
+  if (eh.e_ident[EI_CLASS] != ELFCLASS64) throw refuse(fmt::format("ELF class {}, not ELFCLASS64", eh.e_ident[EI_CLASS]));
+  if (eh.e_ident[EI_DATA] != ELFDATA2LSB) throw refuse(fmt::format("ELF data encoding {}, not little-endian", eh.e_ident[EI_DATA]));
   if (eh.e_type != ET_CORE) throw refuse(fmt::format("{} (e_type {})", type_name(eh.e_type), eh.e_type));
   if (eh.e_machine != EM_X86_64) {
     throw Error(Errc::corrupt_input,
