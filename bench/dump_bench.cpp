@@ -13,19 +13,11 @@
 // --verbose prints every round on stderr.
 //
 //   build/bench/dump_bench [--sizes 256,1024] [--dir /var/tmp] [--repeat 3] [--no-gcore] [--verbose]
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/uio.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <memory>
-#include <span>
 #include <string>
 #include <vector>
 
@@ -33,53 +25,23 @@
 
 #include "snapdump/minidump.h"
 #include "snapdump/snapshot.h"
+#include "bench_util.h"
 #include "support/target_process.h"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using namespace snapdump::bench;
 using snapdump::testing::TargetProcess;
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// The floor: every readable byte of the target, read with process_vm_readv and written out.
-// With `direct`, the same written with O_DIRECT (as snapdump writes a full dump's memory to a
-// path), to show what the limit's reading costs with the page cache out of the way.
+// The floor: every readable byte of the target (its map read first), copied by copy_ranges.
 double limit_seconds(pid_t pid, const std::string& path, uint64_t* bytes_out, bool direct) {
   auto start = Clock::now();
   auto snap = snapdump::Snapshot::capture(pid, snapdump::capture::kVaSpace);  // just the map
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | (direct ? O_DIRECT : 0), 0644);
-  if (fd < 0) {
-    fmt::print(stderr, "cannot create {}: {}\n", path, std::strerror(errno));
-    std::exit(1);
-  }
-  // The writer's chunk size, aligned for O_DIRECT.
-  constexpr size_t kChunk = 4 << 20;
-  std::unique_ptr<uint8_t, decltype(&std::free)> buffer(static_cast<uint8_t*>(std::aligned_alloc(4096, kChunk)), &std::free);
-  std::span<uint8_t> chunk(buffer.get(), kChunk);
-  uint64_t total = 0;
+  std::vector<Range> ranges;
   for (const auto& r : snap.regions()) {
-    if (r.copy == snapdump::RegionCopy::unreadable || r.io) continue;
-    for (uint64_t at = r.start; at < r.end;) {
-      size_t want = static_cast<size_t>(std::min<uint64_t>(chunk.size(), r.end - at));
-      iovec local{chunk.data(), want}, remote{reinterpret_cast<void*>(at), want};
-      ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
-      if (n <= 0) break;
-      // A short read leaves the rest of the file unaligned: through the page cache then.
-      if (direct && n % 4096 != 0) {
-        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_DIRECT);
-        direct = false;
-      }
-      if (write(fd, chunk.data(), static_cast<size_t>(n)) != n) break;
-      total += static_cast<uint64_t>(n);
-      at += static_cast<uint64_t>(n);
-    }
+    if (r.copy != snapdump::RegionCopy::unreadable && !r.io) ranges.push_back({r.start, r.end});
   }
-  fsync(fd);
-  close(fd);
-  *bytes_out = total;
+  *bytes_out = copy_ranges(pid, ranges, path, direct);
   return seconds_since(start);
 }
 
@@ -91,18 +53,6 @@ double snapdump_seconds(pid_t pid, const std::string& path, double* pause_ms, ui
   *pause_ms = snap.pause().count() / 1e6;
   *size = snapdump::write_minidump(snap, path, options).bytes;
   snap.free();
-  return seconds_since(start);
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-double gcore_seconds(pid_t pid, const std::string& path) {
-  auto start = Clock::now();
-  std::string cmd = fmt::format("gdb -batch -nx -p {} -ex 'gcore {}' >/dev/null 2>&1", pid, path);
-  if (std::system(cmd.c_str()) != 0) return -1;
   return seconds_since(start);
 }
 
