@@ -102,4 +102,23 @@ class Minidump;
 // not apply. CoreResult::gaps says what the minidump did not carry.
 CoreResult write_core(const reader::Minidump& dump, DumpOutput& output, const CoreOptions& options = {});
 
+struct MinidumpFromCoreResult {
+  uint64_t bytes = 0;         // the minidump's size
+  uint64_t memory_bytes = 0;  // its Memory64List's bytes: every byte of memory the core holds
+  uint32_t threads = 0, modules = 0, ranges = 0;
+  // What a core does not carry, in words: the minidump has nothing made up in its place.
+  std::vector<std::string> gaps;
+  // What of the core could not be read (a truncated or damaged file): the minidump holds the rest.
+  std::vector<std::string> problems;
+};
+
+// The ELF core at `core_path` (the kernel's, gdb's gcore's, snapdump's) written as a minidump:
+// `snapdump convert CORE`. The minidump holds the core's threads with their registers (the XSAVE
+// area in the CONTEXT_EX form where the core has NT_X86_XSTATE), its signal as the Exception
+// stream, the modules found from NT_FILE with their build-ids, the PT_LOADs as the memory map,
+// each thread's stack in the MemoryList and every byte of memory the core holds in the
+// Memory64List, nothing more. Throws Error: corrupt_input when the file is not an x86-64 ELF
+// core, invalid_argument for a core without threads, the output's errors as write_minidump's.
+MinidumpFromCoreResult write_minidump_from_core(const std::string& core_path, DumpOutput& output);
+
 }  // namespace snapdump

@@ -12,6 +12,7 @@
 
 #include "support/core_readers.h"
 #include "support/external_readers.h"
+#include "support/file_bytes.h"
 #include "support/run_cli.h"
 #include "support/target_process.h"
 #include "support/temp_dir.h"
@@ -112,13 +113,15 @@ TEST(Convert, RefusesWhatItCannotConvertAndKeepsExistingFiles) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("not a core"), std::string::npos) << r.err;
   EXPECT_EQ(dir.entries(), std::vector<std::string>{"notes.txt"});
-  // An ELF core: the other direction is not there yet, and says so.
+  // An existing file is kept, whichever the direction: a core's minidump does not replace it.
   auto target = TargetProcess::spawn({});
   std::string core = dir / "t.core";
   ASSERT_EQ(testing::run_cli({"dump", std::to_string(target->pid()), "--format", "core", "-o", core}).exit_code, 0);
-  r = testing::run_cli({"convert", core, "-o", dir / "x.dmp"});
+  r = testing::run_cli({"convert", core, "-o", text});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("not implemented"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("exists"), std::string::npos) << r.err;
+  std::vector<uint8_t> kept = testing::file_bytes(text);
+  EXPECT_EQ(std::string(kept.begin(), kept.end()), "not a dump");
   EXPECT_EQ(dir.entries(), (std::vector<std::string>{"notes.txt", "t.core"}));
 }
 

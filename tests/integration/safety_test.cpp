@@ -40,20 +40,29 @@ class PauseTest : public ::testing::TestWithParam<bool> {};
 
 TEST_P(PauseTest, HeartbeatSeesNoStallBeyondThePauseAndNoEintr) {
   auto target = TargetProcess::spawn({"--heap-mib", "64"});
-  target->command("reset");
-  Snapshot snap = Snapshot::capture(target->pid(), kContextFlags | (GetParam() ? capture::kVaClone : 0));
-  uint64_t pause_ns = static_cast<uint64_t>(snap.pause().count());
-  snap.free();
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  auto hb = target->heartbeat();
   // The heartbeat ticks every millisecond; what it sees beyond its tick is the pause plus
   // scheduling noise on a shared machine. A capture that kept the target stopped for its whole
-  // run (reading /proc, ELF files) would show tens of milliseconds more.
-  EXPECT_LT(hb["max_stall_ns"].get<uint64_t>(), pause_ns + 15'000'000) << hb.dump();
-  for (const char* name : {"sd-nanosleep", "sd-piperead", "sd-futex", "sd-accept", "sd-heartbeat"}) {
-    EXPECT_EQ(eintr_of(hb, name), 0u) << name << " saw EINTR: " << hb.dump();
+  // run (reading /proc, ELF files) would show tens of milliseconds more in every round; noise
+  // (the sanitized tree on a loaded machine once saw 45 ms against a 14 ms pause) does not repeat
+  // itself, so the best of three rounds is held to the bound. Every round must be free of EINTR.
+  uint64_t best_excess = UINT64_MAX;
+  std::string rounds;
+  for (int round = 0; round < 3 && best_excess >= 15'000'000; ++round) {
+    target->command("reset");
+    Snapshot snap = Snapshot::capture(target->pid(), kContextFlags | (GetParam() ? capture::kVaClone : 0));
+    uint64_t pause_ns = static_cast<uint64_t>(snap.pause().count());
+    snap.free();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    auto hb = target->heartbeat();
+    uint64_t stall = hb["max_stall_ns"].get<uint64_t>();
+    best_excess = std::min(best_excess, stall > pause_ns ? stall - pause_ns : 0);
+    rounds += "pause " + std::to_string(pause_ns) + " ns, heartbeat " + hb.dump() + "\n";
+    for (const char* name : {"sd-nanosleep", "sd-piperead", "sd-futex", "sd-accept", "sd-heartbeat"}) {
+      EXPECT_EQ(eintr_of(hb, name), 0u) << name << " saw EINTR: " << hb.dump();
+    }
+    EXPECT_EQ(thread_states(target->pid()).find('t'), std::string::npos);
   }
-  EXPECT_EQ(thread_states(target->pid()).find('t'), std::string::npos);
+  EXPECT_LT(best_excess, 15'000'000u) << rounds;
 }
 
 INSTANTIATE_TEST_SUITE_P(WithAndWithoutClone, PauseTest, ::testing::Bool(),

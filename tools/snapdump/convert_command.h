@@ -1,7 +1,8 @@
 // `snapdump convert IN -o OUT`: a dump in one format written in another. A minidump (snapdump's,
 // Breakpad's, Crashpad's, LLDB's) becomes an ELF core that gdb, LLDB and eu-stack open with the
-// program's binaries, holding exactly the memory the minidump holds. What the minidump did not
-// carry is said on standard error, never made up.
+// program's binaries, holding exactly the memory the minidump holds; an ELF core becomes a
+// minidump holding every byte the core holds. What the input did not carry is said on standard
+// error, never made up.
 #pragma once
 
 #include <string>

@@ -93,13 +93,15 @@ ViewMinidumpResult write_minidump(const view::ProcessView& view, const ViewMinid
   if (sink->size() != base_rva) {
     throw Error(Errc::internal, fmt::format("the Memory64List's bytes were planned at {:#x}, the file is at {:#x}", base_rva, sink->size()));
   }
+  // The buffer append_bulk hands back is the next chunk's (a fresh one per chunk costs a page
+  // fault per page and an munmap).
+  BulkBuffer buffer = sink->bulk_buffer();
   for (const auto& [lo, hi] : s.memory64) {
     for (uint64_t at = lo; at < hi;) {
       steering.check_cancel("writing the minidump's memory");
       size_t n = static_cast<size_t>(std::min<uint64_t>(hi - at, Sink::kBulkChunk));
-      BulkBuffer buffer = sink->bulk_buffer();
       read_held(view, at, std::span<uint8_t>(buffer.data(), n));
-      sink->append_bulk(std::move(buffer), n);
+      buffer = sink->append_bulk(std::move(buffer), n);
       at += n;
       result.memory_bytes += n;
     }
