@@ -14,6 +14,7 @@
 
 #include "support/proc_state.h"
 #include "support/read_dump.h"
+#include "view/core_view.h"
 
 #ifndef SNAPDUMP_REAL_PROGRAM_ROUNDS
 #error "SNAPDUMP_REAL_PROGRAM_ROUNDS must say how often each mode is dumped"
@@ -54,6 +55,8 @@ const std::vector<DumpMode>& dump_modes() {
       {"small", {"dump", "{PID}", "--no-progress"}, false},
       {"full", {"dump", "{PID}", "--full", "--no-progress"}, true},
       {"full-no-clone", {"dump", "{PID}", "--full", "--no-clone", "--no-progress"}, true},
+      // The core the kernel would write (coredump_filter's default), for gdb and elfutils.
+      {"core", {"dump", "{PID}", "--format", "core", "--no-progress"}, false, true},
       {"snapshot-json", {"snapshot", "{PID}", "--json"}, false},
   };
   return modes;
@@ -131,7 +134,7 @@ DumpRecord ProgramRun::dump_once(const DumpMode& mode, int round) {
   std::string path;
   if (writes_dump) {
     path = *dir_ / (mode.name + "-" + (round < 0 ? "extra" + std::to_string(++extra_dumps_) : std::to_string(round)) +
-                    ".dmp");
+                    (mode.core ? ".core" : ".dmp"));
     argv.insert(argv.end(), {"-o", path});
   }
   target_->command("reset");
@@ -157,7 +160,7 @@ DumpRecord ProgramRun::dump_once(const DumpMode& mode, int round) {
   if (writes_dump) {
     r.printed_pause_ms = printed_pause_ms(r.cli.out);
     r.path = path;
-    read_back(r, mode.full_memory);
+    read_back(r, mode);
     // The first dump of each mode is kept for LLDB and minidump_stackwalk; the others are read
     // here and removed, so a JVM's few hundred MiB a dump do not pile up.
     if (round > 0) {  // an extra dump (round -1) is kept too
@@ -182,11 +185,17 @@ DumpRecord ProgramRun::extra_dump(const std::string& mode_name) {
   throw std::invalid_argument("no dump mode " + mode_name);
 }
 
-void ProgramRun::read_back(DumpRecord& r, bool full_memory) {
+void ProgramRun::read_back(DumpRecord& r, const DumpMode& mode) {
   try {
+    if (mode.core) {
+      view::CoreView core = view::CoreView::open(r.path);
+      for (const view::ThreadState& t : core.threads()) r.dump_tids.insert(t.tid);
+      if (!core.problems().empty()) r.read_error = "the core reads with problems: " + core.problems().front();
+      return;
+    }
     reader::Minidump dump = read_dump(r.path);
     for (const auto& t : dump.threads()) r.dump_tids.insert(static_cast<pid_t>(t.tid));
-    if (!full_memory) return;
+    if (!mode.full_memory) return;
     for (const auto& [marker, copies] : ready()["markers"].items()) {
       std::size_t count = 0;
       for (const reader::MemoryRange& range : dump.memory()) count += find_all(range.bytes, marker).size();

@@ -47,9 +47,10 @@ inline void PrintTo(const ProgramSpec& spec, std::ostream* out) { *out << spec.n
 int dump_rounds();
 
 struct DumpMode {
-  std::string name;               // "small", "full", "full-no-clone", "snapshot-json"
+  std::string name;               // "small", "full", "full-no-clone", "core", "snapshot-json"
   std::vector<std::string> args;  // the command line after `snapdump`, {PID} standing for the pid
   bool full_memory = false;       // every readable byte is in the dump: the markers must be
+  bool core = false;              // an ELF core (--format core), read back with view::CoreView
 };
 const std::vector<DumpMode>& dump_modes();
 
@@ -67,7 +68,7 @@ struct DumpRecord {
   std::set<pid_t> tasks_before, tasks_after;
   std::vector<std::string> alive_after;  // the blocked threads that answered a poke after it
   std::string path;                      // the dump, if kept (round 0 of a dump mode), else ""
-  std::set<pid_t> dump_tids;             // the ThreadList, read back with read_dump
+  std::set<pid_t> dump_tids;             // the ThreadList (a core's NT_PRSTATUS notes), read back
   std::map<std::string, std::size_t> marker_counts;  // occurrences of each marker in the dump
   std::string read_error;                            // read_dump's exception, if any
   nlohmann::json snapshot;                           // `snapshot --json`'s output
@@ -101,7 +102,7 @@ class ProgramRun {
   void run();
   // round < 0: an extra dump, kept.
   DumpRecord dump_once(const DumpMode& mode, int round);
-  void read_back(DumpRecord& record, bool full_memory);
+  void read_back(DumpRecord& record, const DumpMode& mode);
 
   ProgramSpec spec_;
   std::string marker_;

@@ -17,6 +17,7 @@
 #include "real_programs/programs.h"
 #include "snapdump/format/constants.h"
 #include "snapdump/reader.h"
+#include "support/core_readers.h"
 #include "support/external_readers.h"
 #include "support/read_dump.h"
 
@@ -143,14 +144,27 @@ TEST_P(RealProgram, FullDumpsHoldTheWholeVdso) {
   }
 }
 
-// LLDB opens each kind of dump with the binaries on disk, lists every thread of the dump with a
-// backtrace, and names frames in the runtime's module (libpython in python3.11, node, libjvm.so).
+// The program's executable as a user names it to a debugger with a core: /usr/bin/java is an
+// alternatives link to the JDK's launcher.
+std::string executable(const ProgramSpec& spec) { return std::filesystem::canonical(spec.argv.front()); }
+
+// A function's name as the readers print it, without the C++ parameter list gdb and eu-stack add
+// when they name a frame from a mangled symbol ("thread_native_entry(Thread*)").
+std::string bare_name(const std::string& function) { return function.substr(0, function.find('(')); }
+
+// LLDB opens each kind of dump (the ELF core too) with the binaries on disk, lists every thread of
+// the dump with a backtrace, and names frames in the runtime's module (libpython in python3.11,
+// node, libjvm.so). The core is opened as `lldb EXE -c CORE`: without the executable LLDB takes
+// the core's first NT_FILE entry for it, and the JVM maps its class-data archive (classes.jsa)
+// below its launcher, so that entry is not the program (gcore's and the kernel's cores of a JVM
+// are the same: NT_FILE is in address order).
 TEST_P(RealProgram, LldbListsEveryThreadWithNamedRuntimeFrames) {
-  for (const std::string mode : {"small", "full", "full-no-clone"}) {
+  for (const std::string mode : {"small", "full", "full-no-clone", "core"}) {
     const DumpRecord* r = run_->kept(mode);
     ASSERT_NE(r, nullptr) << mode;
     SCOPED_TRACE(mode);
-    CommandResult lldb = lldb_batch(r->path, {"thread list", "bt all"}, 300000);
+    CommandResult lldb =
+        lldb_batch(r->path, {"thread list", "bt all"}, 300000, mode == "core" ? executable(GetParam()) : "");
     ASSERT_EQ(lldb.exit_code, 0) << lldb.err;
     std::vector<LldbThread> threads = parse_lldb_backtraces(lldb.out);
     std::set<pid_t> listed;
@@ -170,6 +184,58 @@ TEST_P(RealProgram, LldbListsEveryThreadWithNamedRuntimeFrames) {
     for (const std::string& function : GetParam().named_functions)
       EXPECT_TRUE(named.count(function)) << function << " is not among the named frames:\n" << lldb.out;
   }
+}
+
+// gdb opens the core as a user does (gdb -batch EXE CORE), lists every thread the core holds,
+// each with a backtrace, and names the runtime's functions LLDB names in the minidumps
+// (_PyEval_EvalFrameDefault in python3.11, uv_run in node, thread_native_entry, JVM_MonitorWait
+// and JVM_Sleep in libjvm.so): it found the modules from the core's NT_FILE and link map and
+// unwound out of libc into them with the stack bytes the core holds.
+TEST_P(RealProgram, GdbListsEveryThreadOfTheCoreWithNamedRuntimeFrames) {
+  const DumpRecord* r = run_->kept("core");
+  ASSERT_NE(r, nullptr);
+  GdbResult gdb = gdb_backtraces(executable(GetParam()), r->path);
+  ASSERT_EQ(gdb.run.exit_code, 0) << gdb.run.err;
+  EXPECT_EQ(tids_of(gdb.threads), r->dump_tids) << gdb.run.out;
+  std::set<std::string> functions;
+  for (const auto& [tid, frames] : gdb.threads) {
+    EXPECT_FALSE(frames.empty()) << "thread " << tid << " has no frame";
+    for (const std::string& frame : frames) functions.insert(bare_name(frame));
+  }
+  for (const std::string& function : GetParam().named_functions)
+    EXPECT_TRUE(functions.count(function)) << function << " is not among gdb's frames:\n" << gdb.run.out;
+}
+
+// eu-stack (libdwfl) unwinds every thread of the core from its registers, and names the
+// runtime's first function somewhere; eu-unstrip finds each file module's build-id in the core
+// (the first page of every ELF mapping is in it), the same one it reads from the live program.
+TEST_P(RealProgram, ElfutilsReadTheCoreAsTheLiveProgram) {
+  const DumpRecord* r = run_->kept("core");
+  ASSERT_NE(r, nullptr);
+  CommandResult run;
+  Backtraces threads = eu_stack(executable(GetParam()), r->path, &run);
+  EXPECT_EQ(tids_of(threads), r->dump_tids) << run.out << run.err;
+  std::set<std::string> functions;
+  for (const auto& [tid, frames] : threads) {
+    EXPECT_FALSE(frames.empty()) << "thread " << tid << " has no frame";
+    for (const std::string& frame : frames) functions.insert(bare_name(frame));
+  }
+  EXPECT_TRUE(functions.count(GetParam().named_functions.front())) << run.out;
+
+  CommandResult from_core, from_pid;
+  std::map<uint64_t, std::string> in_core = eu_unstrip_build_ids({"--core", r->path}, &from_core);
+  std::map<uint64_t, std::string> live =
+      eu_unstrip_build_ids({"--pid", std::to_string(run_->target().pid())}, &from_pid);
+  ASSERT_FALSE(in_core.empty()) << from_core.out << from_core.err;
+  std::size_t compared = 0;
+  for (const auto& [start, build_id] : in_core) {
+    auto now = live.find(start);
+    if (now == live.end()) continue;  // unloaded since the core (the JVM and node load and drop libraries)
+    ++compared;
+    EXPECT_EQ(build_id, now->second) << "the module at 0x" << std::hex << start;
+    EXPECT_NE(build_id, "") << "the module at 0x" << std::hex << start << " has no build-id in the core";
+  }
+  EXPECT_GT(compared, in_core.size() / 2) << from_core.out << from_pid.out;
 }
 
 // minidump_stackwalk walks every thread of each kind of dump, and with the runtime module's

@@ -299,11 +299,12 @@ std::string write_breakpad_symbols(const std::string& binary, const std::string&
 }
 
 CommandResult lldb_batch(const std::string& dump, const std::vector<std::string>& commands,
-                         int timeout_ms) {
+                         int timeout_ms, const std::string& executable) {
   const std::string lldb = lldb_path();
   if (lldb.empty()) return {127, "", "lldb_batch: /usr/bin/lldb-16 is not installed\n", false};
-  std::vector<std::string> argv = {lldb, "--batch", "--no-lldbinit", "-O",
-                                   "settings set use-color false", "-c", dump};
+  std::vector<std::string> argv = {lldb, "--batch", "--no-lldbinit", "-O", "settings set use-color false"};
+  if (!executable.empty()) argv.push_back(executable);
+  argv.insert(argv.end(), {"-c", dump});
   for (const std::string& command : commands) {
     argv.push_back("-o");
     argv.push_back(command);

@@ -32,9 +32,11 @@ std::string minidump_dump_path();
 
 // lldb-16 --batch --no-lldbinit -O 'settings set use-color false' -c DUMP -o CMD1 -o CMD2 ...
 // LLDB prints the commands and their results to stdout ("(lldb) CMD" echo lines included).
-// --batch stops at the first failing command (its error goes to stderr).
+// --batch stops at the first failing command (its error goes to stderr). With `executable`, it
+// comes first (lldb EXE -c DUMP), as a user opens a core whose first NT_FILE entry is not the
+// program (LLDB takes that entry for the executable otherwise).
 CommandResult lldb_batch(const std::string& dump, const std::vector<std::string>& commands,
-                         int timeout_ms = 60000);
+                         int timeout_ms = 60000, const std::string& executable = "");
 
 // Attaches lldb-16 to the live process `pid`, has LLDB's own minidump writer write it to
 // `path` and detaches, leaving the process running: `process save-core --plugin-name=minidump
