@@ -56,6 +56,29 @@ std::string debuginfod_cached(const std::vector<uint8_t>& build_id) {
   return ::access(file.c_str(), R_OK) == 0 ? file : "";
 }
 
+// The source line of `address` from the compile unit that covers it, found by asking each unit
+// (DW_AT_low_pc/high_pc or DW_AT_ranges), as binutils' addr2line does. libdw 0.188 (Debian 12)
+// finds the unit through .debug_aranges only, and Clang does not emit that section unless asked
+// (-gdwarf-aranges): without this, a Clang-built program with full DWARF gets no lines at all.
+bool line_from_units(Dwfl_Module* mod, uint64_t address, Frame& frame) {
+  Dwarf_Addr bias = 0;
+  for (Dwarf_Die* cu = dwfl_module_nextcu(mod, nullptr, &bias); cu != nullptr;
+       cu = dwfl_module_nextcu(mod, cu, &bias)) {
+    if (dwarf_haspc(cu, address - bias) <= 0) continue;
+    Dwarf_Line* line = dwarf_getsrc_die(cu, address - bias);
+    const char* file = line != nullptr ? dwarf_linesrc(line, nullptr, nullptr) : nullptr;
+    if (file == nullptr) return false;
+    int lineno = 0, column = 0;
+    dwarf_lineno(line, &lineno);
+    dwarf_linecol(line, &column);
+    frame.source_file = file;
+    frame.line = lineno;
+    frame.column = column;
+    return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 ModuleInfo describe_module(const DwflSession& session, Dwfl_Module* mod) {
@@ -102,6 +125,8 @@ void symbolize(const DwflSession& session, Frame& frame) {
       frame.line = lineno;
       frame.column = column;
     }
+  } else {
+    line_from_units(mod, address, frame);
   }
   ModuleInfo info = describe_module(session, mod);
   frame.module = info.path;

@@ -186,6 +186,35 @@ TEST(Stacks, TextShowsTheFramesTheJsonCarries) {
   EXPECT_NE(r.out.find("\nmodules:\n"), std::string::npos);
 }
 
+// A copy of the target without .debug_aranges, as Clang builds every program unless asked
+// (-gdwarf-aranges): its frames still get their source lines, at the same addresses, from the
+// compile unit that covers each (libdw 0.188 alone finds units through that section only).
+TEST(Stacks, LinesWithoutDebugArangesComeFromTheCompileUnits) {
+  testing::TempDir dir("stacks_no_aranges");
+  std::string program = dir / "snapdump_target";
+  ASSERT_EQ(testing::run_command({"/usr/bin/objcopy", "--remove-section", ".debug_aranges", testing::target_path(),
+                                  program}).exit_code, 0);
+  testing::CommandResult sections = testing::run_command({"/usr/bin/readelf", "-S", "-W", program});
+  ASSERT_EQ(sections.out.find(".debug_aranges"), std::string::npos) << sections.out;
+  ASSERT_NE(sections.out.find(".debug_line"), std::string::npos) << sections.out;
+
+  auto target = TargetProcess::spawn_program({program, "--threads", "5"});
+  json doc = stacks_json(target->pid());
+  std::size_t checked = 0;
+  for (const json& t : target->report()["threads"]) {
+    std::string function = t["function"];
+    if (function.rfind("park_in_", 0) != 0) continue;
+    const json* thread = thread_of(doc, t["tid"].get<pid_t>());
+    ASSERT_NE(thread, nullptr) << function;
+    const json* own = frame_named(*thread, function);
+    ASSERT_NE(own, nullptr) << function << ": " << thread->dump();
+    EXPECT_TRUE(ends_with(own->value("source_file", ""), "tests/targets/park_functions.cpp")) << own->dump();
+    EXPECT_GT(own->value("line", 0), 0) << own->dump();
+    ++checked;
+  }
+  EXPECT_GE(checked, 4u);
+}
+
 // A stripped copy of the target (its debug information split off, its build-id kept): without
 // a server its own frames are only module+offset; with a real debuginfod serving the debug file,
 // they get their names and source lines, at the same addresses. --no-debuginfod says no to it.

@@ -83,3 +83,15 @@ int snapdump_win_c_crash_handler(const char* path, void* pep_arg)
     /* The callback ran in the dump helper (docs/win-api.md): its count stays there. */
     return ok ? 0 : (int)error;
 }
+
+unsigned long snapdump_win_c_walk_class(void* snapshot, int information_class, void* marker, void* buffer,
+                                        unsigned long length)
+{
+    return PssWalkSnapshot((HPSS)snapshot, (PSS_WALK_INFORMATION_CLASS)information_class, (HPSSWALK)marker, buffer,
+                           (DWORD)length);
+}
+
+unsigned long snapdump_win_c_query_class(void* snapshot, int information_class, void* buffer, unsigned long length)
+{
+    return PssQuerySnapshot((HPSS)snapshot, (PSS_QUERY_INFORMATION_CLASS)information_class, buffer, (DWORD)length);
+}

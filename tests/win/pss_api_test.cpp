@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "support/target_process.h"
+#include "win/headers_c.h"
 #include "win/wide.h"
 
 #include <processsnapshot.h>
@@ -193,10 +194,12 @@ TEST(PssApi, WalkMarkersQueriesAndDuplicates) {
   PssWalkMarkerSeekToBeginning(c.marker);
   PSS_HANDLE_ENTRY h;
   EXPECT_EQ(PssWalkSnapshot(c.snapshot, PSS_WALK_HANDLES, c.marker, &h, sizeof h), DWORD{ERROR_NOT_FOUND});
-  EXPECT_EQ(PssWalkSnapshot(c.snapshot, static_cast<PSS_WALK_INFORMATION_CLASS>(9), c.marker, &h, sizeof h),
-            DWORD{ERROR_INVALID_PARAMETER});
+  // A class no SDK defines, passed from C (the C++ side cannot make one without undefined behaviour).
+  EXPECT_EQ(snapdump_win_c_walk_class(c.snapshot, 9, c.marker, &h, sizeof h), DWORD{ERROR_INVALID_PARAMETER});
+  EXPECT_EQ(snapdump_win_c_walk_class(c.snapshot, -1, c.marker, &h, sizeof h), DWORD{ERROR_INVALID_PARAMETER});
 
   PSS_PROCESS_INFORMATION p{};
+  EXPECT_EQ(snapdump_win_c_query_class(c.snapshot, 99, &p, sizeof p), DWORD{ERROR_INVALID_PARAMETER});
   ASSERT_EQ(PssQuerySnapshot(c.snapshot, PSS_QUERY_PROCESS_INFORMATION, &p, sizeof p), DWORD{ERROR_SUCCESS});
   EXPECT_EQ(p.ProcessId, static_cast<DWORD>(target->pid()));
   EXPECT_EQ(p.ParentProcessId, static_cast<DWORD>(getpid()));
