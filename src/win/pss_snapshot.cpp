@@ -5,7 +5,6 @@
 #include <cstring>
 #include <memory>
 
-#include "win/c_enum.h"
 #include "win/handles.h"
 #include "win/pss_entries.h"
 #include "win/win_errors.h"
@@ -23,7 +22,7 @@ DWORD answer(const T& value, void* buffer, DWORD length) {
   return ERROR_SUCCESS;
 }
 
-DWORD query(SnapshotObject& object, int what, void* buffer, DWORD length) {
+DWORD query(SnapshotObject& object, PSS_QUERY_INFORMATION_CLASS what, void* buffer, DWORD length) {
   const Snapshot& s = object.snapshot;
   switch (what) {
     case PSS_QUERY_PROCESS_INFORMATION:
@@ -122,7 +121,7 @@ DWORD WINAPI PssQuerySnapshot(HPSS SnapshotHandle, PSS_QUERY_INFORMATION_CLASS I
   if (!object) return ERROR_INVALID_HANDLE;
   if (!Buffer) return ERROR_INVALID_PARAMETER;
   try {
-    return query(*object, c_enum_value(InformationClass), Buffer, BufferLength);
+    return query(*object, InformationClass, Buffer, BufferLength);
   } catch (...) {
     return win32_error_of(std::current_exception(), Operation::capture);
   }

@@ -3,7 +3,6 @@
 #include <cstring>
 #include <memory>
 
-#include "win/c_enum.h"
 #include "win/handles.h"
 #include "win/pss_entries.h"
 #include "win/win_errors.h"
@@ -24,7 +23,7 @@ DWORD walk(std::span<const Source> items, WalkMarkerObject& m, void* buffer, DWO
   return ERROR_SUCCESS;
 }
 
-DWORD walk_snapshot(const SnapshotObject& object, int what, WalkMarkerObject& m,
+DWORD walk_snapshot(const SnapshotObject& object, PSS_WALK_INFORMATION_CLASS what, WalkMarkerObject& m,
                     void* buffer, DWORD length) {
   const Snapshot& s = object.snapshot;
   bool section_information = s.flags() & capture::kVaSpaceSectionInformation;
@@ -57,7 +56,7 @@ DWORD WINAPI PssWalkSnapshot(HPSS SnapshotHandle, PSS_WALK_INFORMATION_CLASS Inf
   auto* marker = find<WalkMarkerObject>(WalkMarkerHandle, HandleKind::walk_marker);
   if (!snapshot || !marker) return ERROR_INVALID_HANDLE;
   try {
-    return walk_snapshot(*snapshot, c_enum_value(InformationClass), *marker, Buffer, BufferLength);
+    return walk_snapshot(*snapshot, InformationClass, *marker, Buffer, BufferLength);
   } catch (...) {
     return win32_error_of(std::current_exception(), Operation::capture);
   }

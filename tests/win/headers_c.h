@@ -10,8 +10,7 @@ unsigned long long snapdump_win_c_values(void);
 // `pep` is an LPEXCEPTION_POINTERS (void* here so this header needs no Windows types).
 int snapdump_win_c_crash_handler(const char* path, void* pep);
 // PssWalkSnapshot and PssQuerySnapshot called from C with any int as the information class, as C
-// code may (a C enum is an int): the C++ side cannot make an enum value outside the enum's range
-// without undefined behaviour. `snapshot` is an HPSS, `marker` an HPSSWALK.
+// code may (a C enum is an int). `snapshot` is an HPSS, `marker` an HPSSWALK.
 unsigned long snapdump_win_c_walk_class(void* snapshot, int information_class, void* marker, void* buffer,
                                         unsigned long length);
 unsigned long snapdump_win_c_query_class(void* snapshot, int information_class, void* buffer, unsigned long length);

@@ -194,7 +194,10 @@ TEST(PssApi, WalkMarkersQueriesAndDuplicates) {
   PssWalkMarkerSeekToBeginning(c.marker);
   PSS_HANDLE_ENTRY h;
   EXPECT_EQ(PssWalkSnapshot(c.snapshot, PSS_WALK_HANDLES, c.marker, &h, sizeof h), DWORD{ERROR_NOT_FOUND});
-  // A class no SDK defines, passed from C (the C++ side cannot make one without undefined behaviour).
+  // A class no SDK defines, from C++ (the enum has a fixed int type: any int is a value of it)
+  // and from C (where an enum is an int).
+  EXPECT_EQ(PssWalkSnapshot(c.snapshot, static_cast<PSS_WALK_INFORMATION_CLASS>(9), c.marker, &h, sizeof h),
+            DWORD{ERROR_INVALID_PARAMETER});
   EXPECT_EQ(snapdump_win_c_walk_class(c.snapshot, 9, c.marker, &h, sizeof h), DWORD{ERROR_INVALID_PARAMETER});
   EXPECT_EQ(snapdump_win_c_walk_class(c.snapshot, -1, c.marker, &h, sizeof h), DWORD{ERROR_INVALID_PARAMETER});
 
@@ -221,6 +224,10 @@ TEST(PssApi, WalkMarkersQueriesAndDuplicates) {
             DWORD{ERROR_NOT_FOUND});
 
   HPSS copy = nullptr;
+  EXPECT_EQ(PssDuplicateSnapshot(GetCurrentProcess(), c.snapshot, GetCurrentProcess(), &copy,
+                                 static_cast<PSS_DUPLICATE_FLAGS>(2)),
+            DWORD{ERROR_INVALID_PARAMETER});
+  EXPECT_EQ(copy, nullptr);
   ASSERT_EQ(PssDuplicateSnapshot(GetCurrentProcess(), c.snapshot, GetCurrentProcess(), &copy, PSS_DUPLICATE_NONE),
             DWORD{ERROR_SUCCESS});
   PSS_THREAD_INFORMATION a{}, b{};

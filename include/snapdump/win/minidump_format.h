@@ -56,7 +56,7 @@ typedef struct _MINIDUMP_STRING {
   uint16_t Buffer[1]; /* UTF-16 on disk, whatever WCHAR is in memory */
 } MINIDUMP_STRING, *PMINIDUMP_STRING;
 
-typedef enum _MINIDUMP_STREAM_TYPE {
+typedef enum _MINIDUMP_STREAM_TYPE SNAPDUMP_WIN_VALUE_ENUM {
   UnusedStream = 0,
   ReservedStream0 = 1,
   ReservedStream1 = 2,
@@ -243,7 +243,7 @@ typedef struct _MINIDUMP_HANDLE_DESCRIPTOR_2 {
 } MINIDUMP_HANDLE_DESCRIPTOR_2, *PMINIDUMP_HANDLE_DESCRIPTOR_2;
 typedef MINIDUMP_HANDLE_DESCRIPTOR_2 MINIDUMP_HANDLE_DESCRIPTOR_N, *PMINIDUMP_HANDLE_DESCRIPTOR_N;
 
-typedef enum _MINIDUMP_HANDLE_OBJECT_INFORMATION_TYPE {
+typedef enum _MINIDUMP_HANDLE_OBJECT_INFORMATION_TYPE SNAPDUMP_WIN_VALUE_ENUM {
   MiniHandleObjectInformationNone,
   MiniThreadInformation1,
   MiniMutantInformation1,

@@ -41,7 +41,7 @@ typedef enum _MINIDUMP_SECONDARY_FLAGS SNAPDUMP_WIN_FLAGS_ENUM {
   MiniSecondaryValidFlags = 0x00000001
 } MINIDUMP_SECONDARY_FLAGS;
 
-typedef enum _MINIDUMP_CALLBACK_TYPE {
+typedef enum _MINIDUMP_CALLBACK_TYPE SNAPDUMP_WIN_VALUE_ENUM {
   ModuleCallback,
   ThreadCallback,
   ThreadExCallback,

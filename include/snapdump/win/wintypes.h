@@ -18,10 +18,17 @@
 /* Flag enumerations get a fixed 32-bit underlying type in C++, so any combination of bits a
  * caller passes (a cast from DWORD included) is a valid value, as it is in C and with MSVC. */
 #define SNAPDUMP_WIN_FLAGS_ENUM : unsigned int
+/* Enumerations of values (information classes, object, stream and callback types) get a fixed
+ * int underlying type in C++: a caller may pass, and a dump may hold, a value this SDK does not
+ * name (a newer SDK's class, a stray number). In C that is an int like any other; in C++,
+ * without a fixed type, an enum holding a value outside its enumerators' range is undefined
+ * behaviour, in the caller's code and in the library that checks it. */
+#define SNAPDUMP_WIN_VALUE_ENUM : int
 #else
 #define SNAPDUMP_WIN_EXTERN_C
 #define SNAPDUMP_WIN_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
 #define SNAPDUMP_WIN_FLAGS_ENUM
+#define SNAPDUMP_WIN_VALUE_ENUM
 #endif
 
 #include "msvc_keywords.h"
