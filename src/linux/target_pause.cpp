@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "common/phase_timer.h"
+#include "common/ranges.h"
 #include "common/records_in.h"
 #include "linux/process_memory.h"
 #include "linux/procfs.h"
@@ -372,17 +373,9 @@ Ranges TargetPause::plan_auxiliary_ranges() const {
 
 // Copies [start, end) ranges from the stopped target into pages, merging overlaps.
 void TargetPause::copy_ranges(Ranges ranges, AuxiliaryPage::Why why) {
-  std::sort(ranges.begin(), ranges.end());
-  Ranges merged(memory_);
-  for (const auto& r : ranges) {
-    if (!merged.empty() && r.first <= merged.back().second) {
-      merged.back().second = std::max(merged.back().second, r.second);
-    } else {
-      merged.push_back(r);
-    }
-  }
-  pages_.reserve(pages_.size() + merged.size());
-  for (const auto& [lo, hi] : merged) {
+  merge_ranges(ranges);
+  pages_.reserve(pages_.size() + ranges.size());
+  for (const auto& [lo, hi] : ranges) {
     AuxiliaryPage page = auxiliary_page_in(lo, memory_);
     page.why = why;
     page.bytes.resize(hi - lo);

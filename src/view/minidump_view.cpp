@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "common/ranges.h"
 #include "linux/procfs.h"
 #include "snapdump/format/constants.h"
 #include "view/status_text.h"
@@ -168,16 +169,7 @@ void MinidumpView::rebuild_link_map_if_missing() {
   for (const SyntheticBytes* piece : {&link_map_->dynamic, &link_map_->list}) {
     held_.emplace_back(piece->address, piece->address + piece->bytes.size());
   }
-  std::sort(held_.begin(), held_.end());
-  std::vector<std::pair<uint64_t, uint64_t>> merged;
-  for (const auto& r : held_) {
-    if (!merged.empty() && merged.back().second >= r.first) {
-      merged.back().second = std::max(merged.back().second, r.second);
-    } else {
-      merged.push_back(r);
-    }
-  }
-  held_ = std::move(merged);
+  merge_ranges(held_);
 }
 
 size_t MinidumpView::read_memory(uint64_t address, std::span<uint8_t> out) const {

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "common/ranges.h"
 #include "snapdump/error.h"
 #include "snapdump/format/constants.h"
 #include "snapdump/format/structs.h"
@@ -130,14 +131,9 @@ void add_stack_memory(ViewStreams& s, uint64_t max_stack_bytes) {
     hi = std::min(hi, lo + max_stack_bytes);
     if (lo < hi) wanted.emplace_back(lo, hi);
   }
-  std::sort(wanted.begin(), wanted.end());
-  Ranges merged;
-  for (const auto& r : wanted) {
-    if (!merged.empty() && r.first <= merged.back().second) merged.back().second = std::max(merged.back().second, r.second);
-    else merged.push_back(r);
-  }
+  merge_ranges(wanted);
   std::vector<format::MemoryDescriptor> descriptors;
-  for (const auto& [lo, hi] : merged) {
+  for (const auto& [lo, hi] : wanted) {
     std::vector<uint8_t> bytes(hi - lo);
     read_held(s.view, lo, bytes);
     uint32_t rva = s.builder.append(bytes.data(), bytes.size(), 16);
