@@ -41,6 +41,33 @@ size_t read_process_memory(pid_t pid, uint64_t address, std::span<uint8_t> out, 
   return done;
 }
 
+void read_process_ranges(pid_t pid, std::span<RangeRead> ranges) {
+  constexpr size_t kBatch = 64;  // far below IOV_MAX; the iovecs stay on the stack
+  size_t i = 0;
+  while (i < ranges.size()) {
+    struct iovec local[kBatch], remote[kBatch];
+    size_t n = std::min(kBatch, ranges.size() - i);
+    for (size_t k = 0; k < n; ++k) {
+      local[k] = {ranges[i + k].out.data(), ranges[i + k].out.size()};
+      remote[k] = {reinterpret_cast<void*>(ranges[i + k].address), ranges[i + k].out.size()};
+    }
+    ssize_t r = process_vm_readv(pid, local, n, remote, n, 0);
+    if (r < 0 && errno == EINTR) continue;
+    // The kernel reads the ranges in order and stops at the first page it cannot read: the
+    // ranges before that are whole, the one it stopped in has a prefix (perhaps empty).
+    size_t done = r > 0 ? static_cast<size_t>(r) : 0;
+    size_t k = 0;
+    for (; k < n && done >= ranges[i + k].out.size(); ++k) {
+      ranges[i + k].got = ranges[i + k].out.size();
+      done -= ranges[i + k].out.size();
+    }
+    i += k;
+    if (k == n) continue;
+    RangeRead& partial = ranges[i++];
+    partial.got = done + read_process_memory(pid, partial.address + done, partial.out.subspan(done));
+  }
+}
+
 size_t read_mem_file(int mem_fd, uint64_t address, std::span<uint8_t> out, int* err) {
   if (err) *err = 0;
   size_t done = 0;

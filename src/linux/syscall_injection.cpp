@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "linux/process_memory.h"
+#include "linux/procfs.h"
 #include "snapdump/error.h"
 
 namespace snapdump::os {
@@ -105,6 +106,11 @@ uint64_t find_syscall_gadget(pid_t pid, std::span<const Region> regions, std::pm
     if (executable(r) && r.path != "[vsyscall]") {
       if (uint64_t g = search_region(pid, r, buffer_for(r))) return g;
     }
+  }
+  // A process on its way out has its memory map torn down before it is a zombie, and then no
+  // region can be read: that is an exit, not a program without a syscall instruction.
+  if (process_gone(pid) || read_map_extents(pid, scratch).empty()) {
+    throw Error(Errc::process_exited, fmt::format("process {} exited during capture", pid));
   }
   throw Error(Errc::not_supported,
               fmt::format("process {} has no usable syscall instruction in its executable memory, "

@@ -48,9 +48,9 @@ bool kernel_at_least(int major, int minor) {
 
 TargetPause::TargetPause(const tracer::PauseRequest& request, std::pmr::memory_resource* memory,
                          bool (*owner_gone)(void*), void* context)
-    : request_(request), memory_(memory), owner_gone_(owner_gone), context_(context), tids_(memory),
-      known_(memory), fresh_(memory), threads_(memory), left_running_(memory), exited_(memory),
-      pages_(memory), region_states_(request.regions.size(), tracer::RegionState::untouched, memory) {}
+    : request_(request), pause_memory_(memory), memory_(&pause_memory_), owner_gone_(owner_gone), context_(context), tids_(memory_),
+      known_(memory_), fresh_(memory_), threads_(memory_), left_running_(memory_), exited_(memory_),
+      pages_(memory_), region_states_(request.regions.size(), tracer::RegionState::untouched, memory_) {}
 
 void TargetPause::check_owner() {
   if (owner_gone_ != nullptr && owner_gone_(context_)) throw OwnerGone{};
@@ -83,9 +83,13 @@ void TargetPause::run() {
   check_owner();
   try {
     if (int err = list_threads(request_.pid, tids_); err == 0) {
+      prepare_memory();
       // Room for every thread known now and a burst more, so the pause's lists do not grow.
       known_.reserve(2 * tids_.size() + 64);
       fresh_.reserve(2 * tids_.size() + 64);
+      if (request_.mode == tracer::PauseMode::auxiliary_pages) {
+        pages_.reserve(2 * tids_.size() + request_.extra_ranges.size() + 8);
+      }
     }
     stop_all();
     check_owner();
@@ -116,6 +120,26 @@ void TargetPause::run() {
   summary_.thread_count = static_cast<uint32_t>(threads_.size() + left_running_.size());
   summary_.page_count = static_cast<uint32_t>(pages_.size());
   summary_.region_count = static_cast<uint32_t>(region_states_.size());
+}
+
+// How much the pause writes, roughly and on the generous side, so that it all lands in memory
+// made ready before the stop (pause_memory.h): per thread its entry and list slots, its XSAVE
+// area when asked for, and in auxiliary-pages mode its stack in use up to 32 KiB, its two
+// instruction windows and their page records; plus the extra ranges. At most 16 MiB: a deeper
+// stack or a larger process takes the rest from the heap (or the VM arena), as before.
+void TargetPause::prepare_memory() {
+  constexpr uint64_t kStackPart = uint64_t{32} << 10, kMost = uint64_t{16} << 20;
+  uint64_t per_thread = sizeof(StoppedThread) + 8 * sizeof(pid_t) + 4 * sizeof(void*) + 256;
+  if (request_.want_xstate || (request_.context_flags & context::kXState & ~context::kAmd64)) per_thread += 4096;
+  uint64_t extra = 0;
+  if (request_.mode == tracer::PauseMode::auxiliary_pages) {
+    per_thread += std::min<uint64_t>(request_.max_stack_bytes, kStackPart) + 2 * request_.instruction_window +
+                  2 * (sizeof(AuxiliaryPage) + sizeof(RangeRead) + sizeof(std::pair<uint64_t, uint64_t>) + 64);
+    for (const auto& [lo, hi] : request_.extra_ranges) {
+      extra += (hi > lo ? std::min<uint64_t>(hi - lo, kMost) : 0) + sizeof(AuxiliaryPage) + 128;
+    }
+  }
+  pause_memory_.prepare(static_cast<size_t>(std::min(per_thread * (tids_.size() + 8) + extra + 4096, kMost)));
 }
 
 void TargetPause::stop_all() {
@@ -371,19 +395,31 @@ Ranges TargetPause::plan_auxiliary_ranges() const {
   return ranges;
 }
 
-// Copies [start, end) ranges from the stopped target into pages, merging overlaps.
+// Copies [start, end) ranges from the stopped target into pages, merging overlaps: all of them
+// in as few process_vm_readv calls as the ranges allow (read_process_ranges).
 void TargetPause::copy_ranges(Ranges ranges, AuxiliaryPage::Why why) {
   merge_ranges(ranges);
-  pages_.reserve(pages_.size() + ranges.size());
+  size_t first = pages_.size();
+  pages_.reserve(first + ranges.size());  // the reads point into the pages: no reallocation
+  std::pmr::vector<RangeRead> reads(memory_);
+  reads.reserve(ranges.size());
   for (const auto& [lo, hi] : ranges) {
-    AuxiliaryPage page = auxiliary_page_in(lo, memory_);
+    AuxiliaryPage& page = pages_.emplace_back(auxiliary_page_in(lo, memory_));
     page.why = why;
     page.bytes.resize(hi - lo);
-    page.bytes.resize(read_process_memory(request_.pid, lo, page.bytes));
-    page.capture_time_unix_ns = realtime_ns();
-    if (const tracer::RegionBrief* r = region_of(lo)) page.prot = r->prot;
-    if (!page.bytes.empty()) pages_.push_back(std::move(page));
+    reads.push_back({lo, page.bytes, 0});
   }
+  read_process_ranges(request_.pid, reads);
+  uint64_t now = realtime_ns();
+  for (size_t k = 0; k < reads.size(); ++k) {
+    AuxiliaryPage& page = pages_[first + k];
+    page.bytes.resize(reads[k].got);
+    page.capture_time_unix_ns = now;
+    if (const tracer::RegionBrief* r = region_of(page.address)) page.prot = r->prot;
+  }
+  pages_.erase(std::remove_if(pages_.begin() + static_cast<std::ptrdiff_t>(first), pages_.end(),
+                              [](const AuxiliaryPage& p) { return p.bytes.empty(); }),
+               pages_.end());
   std::sort(pages_.begin(), pages_.end(),
             [](const AuxiliaryPage& a, const AuxiliaryPage& b) { return a.address < b.address; });
 }

@@ -15,6 +15,7 @@
 #include <memory_resource>
 #include <optional>
 
+#include "linux/pause_memory.h"
 #include "linux/ptrace_thread.h"
 #include "linux/tracer_protocol.h"
 #include "linux/va_clone.h"
@@ -58,6 +59,7 @@ class TargetPause {
   void release_threads() noexcept;
 
  private:
+  void prepare_memory();
   void stop_all();
   void read_registers();
   void make_clone();
@@ -71,7 +73,8 @@ class TargetPause {
   void stall(const char* phase, pid_t clone = 0);
 
   const tracer::PauseRequest& request_;
-  std::pmr::memory_resource* memory_;
+  PauseMemory pause_memory_;            // declared first: everything below allocates from it
+  std::pmr::memory_resource* memory_;  // &pause_memory_
   bool (*owner_gone_)(void*);
   void* context_;
   tracer::PauseSummary summary_{};

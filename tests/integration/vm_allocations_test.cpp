@@ -118,14 +118,35 @@ TEST(HeapCounter, SeesOperatorNewAndMallocOnWatchedThreadsOnly) {
   EXPECT_EQ(after_malloc, after_new + (testing::heap_watch_sees_malloc() ? 1 : 0));
 }
 
-// The counter must be able to see the pause's allocations, or a 0 below proves nothing.
-TEST(VmAllocations, WithoutTheFlagThePauseAllocates) {
-  auto target = TargetProcess::spawn({"--threads", "6", "--avx"});
-  Counted c = capture_counted(target->pid(), kRich);
+// The counter must be able to see the pause's allocations, or a 0 below proves nothing. Without
+// the flag the pause writes into memory made ready before the stop (src/linux/pause_memory.h),
+// at most 16 MiB of it, and takes the rest from the heap: an extra range of 24 MiB must show.
+TEST(VmAllocations, WithoutTheFlagThePauseAllocatesWhatItsPreparedMemoryCannotHold) {
+  auto target = TargetProcess::spawn({"--threads", "6", "--avx", "--heap-mib", "24"});
+  uint64_t heap = testing::parse_address(target->report()["heap"]["addr"]);
+  CaptureOptions options;
+  options.extra_ranges.push_back({heap, heap + (uint64_t{24} << 20)});
+  Counted c = capture_counted(target->pid(), kRich, options);
   EXPECT_EQ(c.pauses, 1);
-  EXPECT_GT(c.allocations, 0) << "XSAVE areas and auxiliary pages come from the heap without the flag";
+  EXPECT_GT(c.allocations, 0) << "24 MiB of copies do not fit in at most 16 MiB made ready before the pause";
   EXPECT_GT(c.capture_allocations, 0) << "the whole capture is watched on the capturing thread";
   for (const AuxiliaryPage& page : c.snapshot.auxiliary_pages()) EXPECT_TRUE(on_heap(page.bytes));
+  std::vector<uint8_t> word(8);
+  ASSERT_EQ(c.snapshot.read_memory(heap + (uint64_t{20} << 20), word), 8u);
+  uint64_t value;
+  std::memcpy(&value, word.data(), 8);
+  EXPECT_EQ(value, testing::expected_heap_word(uint64_t{20} << 20));
+}
+
+// What `snapdump stacks` captures (registers, each thread's stack in use and instruction
+// windows) fits in the memory made ready before the pause: no allocation, and so no fresh page,
+// while the target is stopped, even without the flag.
+TEST(VmAllocations, WithoutTheFlagAStacksPauseWritesOnlyPreparedMemory) {
+  auto target = TargetProcess::spawn({"--threads", "6", "--idle-threads", "40"});
+  Counted c = capture_counted(target->pid(), capture::kThreads | capture::kThreadContext);
+  EXPECT_EQ(c.pauses, 1);
+  EXPECT_EQ(c.allocations, 0) << "heap allocations inside the target's pause";
+  EXPECT_GE(c.snapshot.auxiliary_pages().size(), 40u);
 }
 
 void expect_no_heap_in_capture(const std::vector<std::string>& target_args, CaptureFlags extra,
