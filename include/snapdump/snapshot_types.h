@@ -256,6 +256,10 @@ struct PerformanceCounters {
   // Inside va_clone: the fork() alone that made the clone (the floor of a clone's pause, what a
   // bare fork() of the target costs); 0 without a clone.
   uint64_t clone_fork_ns = 0;
+  // With a VA clone, before the pause: how long one thread of the target was stopped alone while
+  // the helper the clone is forked from was made (the other threads ran on); 0 when the pause
+  // made it.
+  uint64_t helper_thread_stop_ns = 0;
 };
 
 }  // namespace snapdump

@@ -314,6 +314,27 @@ bool process_gone(pid_t pid) noexcept {
   return close != std::string_view::npos && close + 2 < text.size() && (text[close + 2] == 'Z' || text[close + 2] == 'X');
 }
 
+bool same_memory_marks(pid_t a, pid_t b) noexcept {
+  // startcode, endcode, startstack (26-28) and start_data .. env_end (45-51): where the kernel
+  // put the program, its stack and its arguments. A new program (execve) moves them all.
+  auto marks = [](pid_t pid, std::array<uint64_t, 10>& out) {
+    try {
+      ProcPath path(pid, "stat");
+      SmallFile file;
+      if (read_file(path.c_str(), file.bytes, sizeof file.bytes, file.length) != 0) return false;
+      StatLine stat = parse_stat_line(file.text(), path.view());
+      if (stat.count + 2 < 51) return false;
+      size_t k = 0;
+      for (size_t field : {26, 27, 28, 45, 46, 47, 48, 49, 50, 51}) out[k++] = stat.u64(field);
+      return out[2] != 0;  // hidden (no right to trace it) reads as 0
+    } catch (...) {
+      return false;
+    }
+  };
+  std::array<uint64_t, 10> ma{}, mb{};
+  return marks(a, ma) && marks(b, mb) && ma == mb;
+}
+
 pid_t read_parent_pid(pid_t pid) noexcept {
   try {
     ProcPath path(pid, "stat");

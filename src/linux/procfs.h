@@ -80,6 +80,11 @@ struct NamespacePids {
 };
 NamespacePids read_namespace_pids(pid_t pid) noexcept;
 
+// Whether processes a and b show the same memory map marks in /proc/PID/stat (where the program,
+// its data, stack and arguments lie): for two processes that share one memory (CLONE_VM), false
+// once one of them has run a new program. False when either cannot be read.
+bool same_memory_marks(pid_t a, pid_t b) noexcept;
+
 // /proc/PID/task/TID/comm without the newline.
 std::string read_thread_name(pid_t pid, pid_t tid);
 // The same into `out`, without the heap beyond `out`'s allocator: 0 or the errno.

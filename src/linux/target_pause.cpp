@@ -91,6 +91,16 @@ void TargetPause::run() {
         pages_.reserve(2 * tids_.size() + request_.extra_ranges.size() + 8);
       }
     }
+    if (request_.mode == tracer::PauseMode::clone) {
+      // The helper the clone is forked from, made through one thread while the others run:
+      // its three injected calls (about a millisecond) are not part of every thread's pause.
+      fork_helper_ = ForkHelper::make_before_pause(
+          request_.pid, request_.gadget, request_.orphan, std::chrono::milliseconds(request_.stop_timeout_ms),
+          [](void* self, const char* step) { static_cast<TargetPause*>(self)->stall(step); }, this);
+      summary_.helper_stop_ns = fork_helper_.carrier_stop_ns();
+      check_owner();
+      if (fork_helper_.ready()) stall("helper-made");
+    }
     stop_all();
     check_owner();
     stall("in-pause");
@@ -106,11 +116,13 @@ void TargetPause::run() {
     }
     if (request_.mode != tracer::PauseMode::hold) release_threads();
     observe_pause(false);
+    fork_helper_ = ForkHelper();  // an orphaned helper, killed now that the target runs
   } catch (...) {
-    // Threads first, then the clone: a clone that is not an orphan is reaped through a stop of
-    // one target thread, which must not be held by this pause any more.
+    // Threads first, then the clone and the helper: one that is not an orphan is reaped through
+    // a stop of one target thread, which must not be held by this pause any more.
     release_threads();
     clone_.reset();
+    fork_helper_ = ForkHelper();
     if (summary_.pause_start_ns != 0) observe_pause(false);
     throw;
   }
@@ -125,13 +137,19 @@ void TargetPause::run() {
 // How much the pause writes, roughly and on the generous side, so that it all lands in memory
 // made ready before the stop (pause_memory.h): per thread its entry and list slots, its XSAVE
 // area when asked for, and in auxiliary-pages mode its stack in use up to 32 KiB, its two
-// instruction windows and their page records; plus the extra ranges. At most 16 MiB: a deeper
+// instruction windows and their page records; plus the extra ranges; with a clone, the maps
+// file the pause checks the MADV_DONTFORK regions against. At most 16 MiB: a deeper
 // stack or a larger process takes the rest from the heap (or the VM arena), as before.
 void TargetPause::prepare_memory() {
   constexpr uint64_t kStackPart = uint64_t{32} << 10, kMost = uint64_t{16} << 20;
   uint64_t per_thread = sizeof(StoppedThread) + 8 * sizeof(pid_t) + 4 * sizeof(void*) + 256;
   if (request_.want_xstate || (request_.context_flags & context::kXState & ~context::kAmd64)) per_thread += 4096;
   uint64_t extra = 0;
+  if (request_.mode == tracer::PauseMode::clone) {
+    // The maps file read again in the pause (about 100 bytes of text a mapping, in a string that
+    // grows by doubling), its extents, and the runs planned from them.
+    extra += request_.regions.size() * (512 + sizeof(MapExtent) + 4 * sizeof(std::pair<uint64_t, uint64_t>));
+  }
   if (request_.mode == tracer::PauseMode::auxiliary_pages) {
     per_thread += std::min<uint64_t>(request_.max_stack_bytes, kStackPart) + 2 * request_.instruction_window +
                   2 * (sizeof(AuxiliaryPage) + sizeof(RangeRead) + sizeof(std::pair<uint64_t, uint64_t>) + 64);
@@ -330,10 +348,14 @@ void TargetPause::make_clone() {
     runs.clear();
   }
   std::pmr::vector<uint8_t> kept(runs.size(), 0, memory_);
-  clone_.emplace(VaClone::create(request_.pid, carrier->traced, carrier->regs, request_.gadget, request_.orphan,
-                                 {runs, gapped, kept},
-                                 [](void* self, const char* step) { static_cast<TargetPause*>(self)->stall(step); },
-                                 this));
+  auto hook = [](void* self, const char* step) { static_cast<TargetPause*>(self)->stall(step); };
+  // No thread could make the helper before the pause (each was in a call a stop interrupts, or
+  // stopped with a signal): the carrier makes it now.
+  if (!fork_helper_.ready()) {
+    fork_helper_ = ForkHelper::make(request_.pid, carrier->traced, carrier->regs, request_.gadget, request_.orphan, hook, this);
+  }
+  clone_.emplace(VaClone::create(request_.pid, fork_helper_, carrier->traced, request_.gadget, {runs, gapped, kept},
+                                 hook, this));
   // A run whose flag could not be cleared is copied below instead.
   for (size_t k = 0; k < runs.size(); ++k) {
     if (kept[k]) continue;

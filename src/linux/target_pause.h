@@ -84,6 +84,7 @@ class TargetPause {
   std::pmr::vector<pid_t> left_running_, exited_;
   std::pmr::vector<AuxiliaryPage> pages_;
   std::pmr::vector<tracer::RegionState> region_states_;
+  ForkHelper fork_helper_;  // declared before clone_: a failed clone is destroyed first
   std::optional<VaClone> clone_;
   bool released_ = false;
 };

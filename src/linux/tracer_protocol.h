@@ -80,6 +80,7 @@ struct PauseSummary {
   uint64_t pause_end_ns = 0;    // of the last detach; 0 while the threads are held
   PhaseCounter pause{}, threads{}, va_clone{}, aux_pages{};
   uint64_t fork_ns = 0;  // the clone's fork() alone, inside va_clone
+  uint64_t helper_stop_ns = 0;  // one thread stopped alone before the pause to make the fork helper
   int32_t clone_pid = 0;        // 0 without a clone
   uint8_t clone_orphaned = 0;
   uint32_t thread_count = 0, page_count = 0, region_count = 0;

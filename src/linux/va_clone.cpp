@@ -5,6 +5,7 @@
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/kcmp.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -151,6 +152,34 @@ pid_t kill_helper(TracedThread& helper) noexcept {
   return local;
 }
 
+// Reaps the target's child `local_pid` (a zombie) with an injected wait4 in one of the target's
+// threads, stopped for that call alone; the others run on.
+void reap_in(pid_t target, pid_t local_pid, uint64_t gadget) noexcept {
+  try {
+    // The thread list on the stack (16k threads; more spill to the heap): freeing a snapshot of
+    // a kCreateUseVmAllocations capture takes no heap either.
+    alignas(pid_t) char room[64 << 10];
+    std::pmr::monotonic_buffer_resource memory(room, sizeof room);
+    std::pmr::vector<pid_t> tids(&memory);
+    tids.reserve(sizeof room / sizeof(pid_t) / 2);
+    if (list_threads(target, tids) != 0) return;
+    // Pick a thread a stop does not disturb: one not blocked in a call that a stop turns into
+    // EINTR (the main thread first, as it is the most likely to be in an ordinary call).
+    for (pid_t tid : tids) {
+      SyscallState sc;
+      if (read_syscall(target, tid, sc) != 0 || interrupted_by_stop(sc.number)) continue;
+      TracedThread t(tid);
+      if (!t.seize()) continue;
+      if (!t.interrupt() || t.wait_stop(kStopTimeout) != StopResult::stopped) continue;
+      bool reaped = reap_through(t, target, local_pid, gadget);
+      t.release();
+      if (reaped) return;
+    }
+  } catch (...) {
+    // The target exited: its children, the zombie helper included, go to init, which reaps.
+  }
+}
+
 // H1, the target's only child, from its birth to its reaping: on every way out of create(), it
 // is killed and reaped by the (stopped) carrier thread, unless it was kept as the clone's parent.
 class FirstHelper {
@@ -276,22 +305,18 @@ class ForkFlags {
 
 }  // namespace
 
-VaClone VaClone::create(pid_t target, TracedThread& thread, const user_regs_struct& saved,
-                        uint64_t gadget, bool orphan, DontForkRuns runs, StepHook step, void* context) {
+ForkHelper ForkHelper::make(pid_t target, TracedThread& carrier, const user_regs_struct& saved, uint64_t gadget,
+                            bool orphan, StepHook step, void* context) {
   auto done = [&](const char* name) {
     if (step != nullptr) step(context, name);
   };
-  check_clone_calls(target, thread, gadget);
-  VaClone clone(target, gadget);
-  FirstHelper first(thread, target, gadget);
-  TracedThread maker(0);  // an orphaned helper that forks the VA clone
-  std::fill(runs.kept.begin(), runs.kept.end(), 0);
-  // Declared after the helpers, so its restore runs before they are killed.
-  std::optional<ForkFlags> fork_flags;
+  check_clone_calls(target, carrier, gadget);
+  ForkHelper out(target, gadget);
+  FirstHelper first(carrier, target, gadget);
   try {
     // 1. The carrier makes H1. inject_syscall gives the carrier its registers and signal mask
     //    back at the syscall-exit stop, before anything else happens.
-    first.born(inject_clone(target, thread, saved, gadget, kHelperFlags, 0));
+    first.born(inject_clone(target, carrier, saved, gadget, kHelperFlags, 0));
     TracedThread& h1 = first.adopt();
     done("helper-born");
     if (orphan) {
@@ -301,19 +326,120 @@ VaClone VaClone::create(pid_t target, TracedThread& thread, const user_regs_stru
       user_regs_struct h1_regs{};
       h1.get_regs(h1_regs);
       pid_t h2 = inject_clone(target, h1, h1_regs, gadget, kHelperFlags, PTRACE_O_EXITKILL);
-      maker = adopt_newborn(target, h2, "clone helper");
+      out.helper_ = adopt_newborn(target, h2, "clone helper");
       done("second-helper-born");
-      if (!first.reap()) throw_helper_not_reaped(target, thread);
+      if (!first.reap()) throw_helper_not_reaped(target, carrier);
       done("helper-reaped");
-      // A target that is itself a child subreaper adopts H2: H2 then stays the clone's parent,
-      // as H1 does when no orphan is possible.
-      if (read_parent_pid(h2) == target) clone.parent_ = std::exchange(maker, TracedThread(0));
+      // A target that is itself a child subreaper adopts H2: H2 then is the target's child and
+      // stays the clone's parent, as H1 does when no orphan is possible.
+      out.target_child_ = read_parent_pid(h2) == target;
     } else {
-      clone.parent_ = first.keep();
+      out.helper_ = first.keep();
+      out.target_child_ = true;
     }
-    TracedThread& forker = clone.parent_.seized() ? clone.parent_ : maker;
+  } catch (...) {
+    // H1 is handled by `first`; H2, killed here, is reaped through the carrier if the target
+    // adopted it.
+    if (out.helper_.seized()) {
+      pid_t local = kill_helper(out.helper_);
+      if (out.target_child_ && local > 0 && carrier.seized()) reap_through(carrier, target, local, gadget);
+    }
+    throw;
+  }
+  return out;
+}
+
+ForkHelper ForkHelper::make_before_pause(pid_t target, uint64_t gadget, bool orphan,
+                                         std::chrono::milliseconds stop_timeout, StepHook step, void* context) {
+  alignas(pid_t) char room[16 << 10];
+  std::pmr::monotonic_buffer_resource memory(room, sizeof room);
+  std::pmr::vector<pid_t> tids(&memory);
+  if (list_threads(target, tids) != 0) return {};
+  // A thread whose call a stop does not turn into EINTR (it is restarted unseen), so the stop
+  // costs it nothing but the time; not the leader while other threads exist (an injected call
+  // in the leader of a target killed meanwhile can hang its tracer, see TargetPause::make_clone).
+  pid_t chosen = 0;
+  for (pid_t tid : tids) {
+    if (tid == target && tids.size() > 1) continue;
+    SyscallState sc;
+    if (read_syscall(target, tid, sc) != 0 || interrupted_by_stop(sc.number)) continue;
+    chosen = tid;
+    break;
+  }
+  if (chosen == 0) return {};
+  TracedThread carrier(chosen);
+  if (!carrier.seize()) return {};
+  uint64_t start = monotonic_ns();
+  if (!carrier.interrupt() || carrier.wait_stop(stop_timeout) != StopResult::stopped) return {};
+  // A signal stopped it first: let it be delivered now, untouched; the pause makes the helper.
+  if (carrier.pending_signal() != 0) return {};
+  if (step != nullptr) step(context, "helper-carrier-stopped");
+  user_regs_struct regs{};
+  carrier.get_regs(regs);
+  ForkHelper out = make(target, carrier, regs, gadget, orphan, step, context);
+  carrier.release();
+  out.carrier_stop_ns_ = monotonic_ns() - start;
+  out.carrier_tid_ = chosen;
+  return out;
+}
+
+ForkHelper::ForkHelper(ForkHelper&& other) noexcept
+    : target_(other.target_),
+      gadget_(other.gadget_),
+      helper_(std::move(other.helper_)),
+      target_child_(other.target_child_),
+      carrier_stop_ns_(other.carrier_stop_ns_),
+      carrier_tid_(other.carrier_tid_) {}
+
+ForkHelper& ForkHelper::operator=(ForkHelper&& other) noexcept {
+  if (this != &other) {
+    reset();
+    target_ = other.target_;
+    gadget_ = other.gadget_;
+    helper_ = std::move(other.helper_);
+    target_child_ = other.target_child_;
+    carrier_stop_ns_ = other.carrier_stop_ns_;
+    carrier_tid_ = other.carrier_tid_;
+  }
+  return *this;
+}
+
+ForkHelper::~ForkHelper() { reset(); }
+
+void ForkHelper::reset() noexcept {
+  if (!helper_.seized()) return;
+  pid_t local = kill_helper(helper_);
+  if (target_child_ && local > 0) reap_in(target_, local, gadget_);
+}
+
+bool ForkHelper::shares_memory() const {
+  if (!helper_.seized()) return false;
+  long r = syscall(SYS_kcmp, target_, helper_.tid(), KCMP_VM, 0, 0);
+  if (r == 0) return true;
+  if (r > 0) return false;
+  // No kcmp (a kernel without CONFIG_KCMP) or refused: the marks /proc shows of each memory.
+  return same_memory_marks(target_, helper_.tid());
+}
+
+VaClone VaClone::create(pid_t target, ForkHelper& helper, TracedThread& carrier, uint64_t gadget, DontForkRuns runs,
+                        StepHook step, void* context) {
+  auto done = [&](const char* name) {
+    if (step != nullptr) step(context, name);
+  };
+  VaClone clone(target, gadget);
+  std::fill(runs.kept.begin(), runs.kept.end(), 0);
+  // Declared after the clone, so its restore runs before a failed clone is destroyed.
+  std::optional<ForkFlags> fork_flags;
+  try {
+    if (!helper.ready()) throw Error(Errc::internal, "no helper to fork the VA clone from");
+    if (!helper.shares_memory()) {
+      throw Error(Errc::internal, fmt::format("process {} started another program (execve) while it was being "
+                                              "captured; capture it again",
+                                              target));
+    }
+    TracedThread& forker = helper.helper_;
     if (!runs.keep.empty()) {
-      fork_flags.emplace(runs, thread, gadget);
+      fork_flags.emplace(runs, carrier, gadget);
       fork_flags->clear(forker);
       done("dontfork-cleared");
     }
@@ -327,15 +453,19 @@ VaClone VaClone::create(pid_t target, TracedThread& thread, const user_regs_stru
     if (fork_flags) fork_flags->restore();
     clone.clone_thread_ = adopt_newborn(target, clone.clone_pid_, "VA clone");
     park(clone.clone_thread_, gadget);
+    // 4. A helper that is the target's child stays as the clone's parent; an orphaned one is
+    //    left in `helper`, killed once the target runs again (it is nobody's concern but its
+    //    reaper's, and its kill need not lengthen the pause).
+    if (helper.target_child_) clone.parent_ = std::move(helper.helper_);
     done("clone-born");
-    // 4. An orphaned helper is killed now; its zombie and, later, the clone go to its reaper.
-    if (maker.seized()) kill_helper(maker);
   } catch (...) {
     // Undone while the carrier is still stopped, so a helper that is the target's child is
     // reaped through it. A helper is always killed, never detached: detached, it would run.
     // The fork flags first, while the helper that cleared them still lives.
     if (fork_flags) fork_flags->restore();
     clone.destroyed_ = true;
+    TracedThread& parent = clone.parent_.seized() ? clone.parent_ : helper.helper_;
+    bool target_child = clone.parent_.seized() || helper.target_child_;
     if (clone.clone_pid_ != 0) {
       pid_t local = read_namespace_pids(clone.clone_pid_).innermost;
       kill(clone.clone_pid_, SIGKILL);
@@ -345,13 +475,12 @@ VaClone VaClone::create(pid_t target, TracedThread& thread, const user_regs_stru
       } catch (...) {
       }
       clone.clone_thread_.forget();
-      if (clone.parent_.seized() && local > 0) reap_through(clone.parent_, clone.parent_.tid(), local, gadget);
+      if (parent.seized() && local > 0) reap_through(parent, parent.tid(), local, gadget);
     }
-    if (clone.parent_.seized()) {
-      pid_t local = kill_helper(clone.parent_);
-      if (local > 0 && thread.seized()) reap_through(thread, target, local, gadget);
+    if (parent.seized()) {
+      pid_t local = kill_helper(parent);
+      if (target_child && local > 0 && carrier.seized()) reap_through(carrier, target, local, gadget);
     }
-    if (maker.seized()) kill_helper(maker);
     throw;
   }
   return clone;
@@ -433,31 +562,7 @@ void VaClone::destroy() noexcept {
   if (helper_local > 0) reap_in_target(helper_local);
 }
 
-void VaClone::reap_in_target(pid_t local_pid) noexcept {
-  try {
-    // The thread list on the stack (16k threads; more spill to the heap): freeing a snapshot of
-    // a kCreateUseVmAllocations capture takes no heap either.
-    alignas(pid_t) char room[64 << 10];
-    std::pmr::monotonic_buffer_resource memory(room, sizeof room);
-    std::pmr::vector<pid_t> tids(&memory);
-    tids.reserve(sizeof room / sizeof(pid_t) / 2);
-    if (list_threads(target_, tids) != 0) return;
-    // Pick a thread a stop does not disturb: one not blocked in a call that a stop turns into
-    // EINTR (the main thread first, as it is the most likely to be in an ordinary call).
-    for (pid_t tid : tids) {
-      SyscallState sc;
-      if (read_syscall(target_, tid, sc) != 0 || interrupted_by_stop(sc.number)) continue;
-      TracedThread t(tid);
-      if (!t.seize()) continue;
-      if (!t.interrupt() || t.wait_stop(kStopTimeout) != StopResult::stopped) continue;
-      bool reaped = reap_through(t, target_, local_pid, gadget_);
-      t.release();
-      if (reaped) return;
-    }
-  } catch (...) {
-    // The target exited: its children, the zombie helper included, go to init, which reaps.
-  }
-}
+void VaClone::reap_in_target(pid_t local_pid) noexcept { reap_in(target_, local_pid, gadget_); }
 
 bool clone_can_be_orphaned(pid_t target) {
   NamespacePids own = read_namespace_pids(target);

@@ -15,11 +15,14 @@
 //   3. otherwise (the target would be the reaper) H1 makes the clone and stays alive as its
 //      parent: destroy() reaps the clone in H1 (no stop of the target), kills H1 and reaps H1 in
 //      the target with one brief stop of one thread.
+// Steps 1 and 2 make a ForkHelper, normally just before the pause through one stopped thread
+// while the others run; the fork itself (VaClone::create) is made in the pause.
 #pragma once
 
 #include <sys/types.h>
 #include <sys/user.h>
 
+#include <chrono>
 #include <cstdint>
 #include <span>
 #include <utility>
@@ -28,16 +31,75 @@
 
 namespace snapdump::os {
 
+class VaClone;
+
+// The helper the VA clone is forked from: H2 in orphan mode, H1 otherwise (steps 1 and 2 above).
+// It shares the target's memory, files and fs and never runs (stopped, killed if its tracer dies).
+// Made before the target's pause when a thread can carry the calls without harm
+// (make_before_pause): then only that thread is stopped while the helpers are made, about a
+// millisecond, instead of every thread; the pause then forks from a helper that is ready.
+class ForkHelper {
+ public:
+  using StepHook = void (*)(void* context, const char* step);
+
+  // Makes the helper through `carrier`, a stopped thread of `target` whose registers are `saved`.
+  // `step` is told "helper-born", "second-helper-born", "helper-reaped". On failure everything
+  // made is killed and reaped through the carrier before the Error leaves.
+  static ForkHelper make(pid_t target, TracedThread& carrier, const user_regs_struct& saved, uint64_t gadget,
+                         bool orphan, StepHook step = nullptr, void* context = nullptr);
+
+  // The same while the target runs: stops one thread for the calls and lets it go. Only a thread
+  // whose call a stop does not turn into EINTR is used (and the leader only when alone), so no
+  // thread sees more than the pause itself shows it. Returns an empty helper (ready() false)
+  // when no thread qualifies: the pause then makes it itself. `step` is also told
+  // "helper-carrier-stopped".
+  static ForkHelper make_before_pause(pid_t target, uint64_t gadget, bool orphan, std::chrono::milliseconds stop_timeout,
+                                      StepHook step = nullptr, void* context = nullptr);
+
+  ForkHelper() : helper_(0) {}
+  ForkHelper(ForkHelper&& other) noexcept;
+  ForkHelper& operator=(ForkHelper&& other) noexcept;
+  ForkHelper(const ForkHelper&) = delete;
+  ForkHelper& operator=(const ForkHelper&) = delete;
+  // Kills the helper; one that is the target's child is reaped there through a brief stop of one
+  // of its threads. Never call while the pause holds the target's threads.
+  ~ForkHelper();
+
+  bool ready() const { return helper_.seized(); }
+  pid_t pid() const { return helper_.tid(); }
+  // Whether the helper still shares the target's memory (kcmp KCMP_VM): not after the target
+  // ran a new program (execve), whose image the helper does not have.
+  bool shares_memory() const;
+  // How long a thread of the target was stopped to make the helper before the pause (0 when the
+  // pause made it).
+  uint64_t carrier_stop_ns() const { return carrier_stop_ns_; }
+  pid_t carrier_tid() const { return carrier_tid_; }
+
+ private:
+  friend class VaClone;
+  ForkHelper(pid_t target, uint64_t gadget) : target_(target), gadget_(gadget), helper_(0) {}
+  void reset() noexcept;
+
+  pid_t target_ = 0;
+  uint64_t gadget_ = 0;
+  TracedThread helper_;
+  bool target_child_ = false;  // the target reaps it: it becomes the clone's parent
+  uint64_t carrier_stop_ns_ = 0;
+  pid_t carrier_tid_ = 0;
+};
+
 class VaClone {
  public:
-  // `thread` is a stopped thread of `target`, `saved` its registers; `gadget` a syscall
-  // instruction from find_syscall_gadget. Must run on the thread that traces `thread`.
-  // Returned by value (no heap): the pause of a kCreateUseVmAllocations capture creates it.
-  // `orphan`: make the clone an orphan (pass clone_can_be_orphaned(target), decided before the
-  // pause since it reads /proc).
+  // Forks the clone from `helper` (ForkHelper::make or make_before_pause) while every thread
+  // of `target` is stopped; `carrier` is one of them, through which a helper that is the
+  // target's child is reaped if the fork fails. `gadget` is a syscall instruction from
+  // find_syscall_gadget. Must run on the thread that traces them. Returned by value (no heap):
+  // the pause of a kCreateUseVmAllocations capture creates it. A helper that is the target's
+  // child becomes the clone's parent and leaves `helper`; an orphaned one stays there, to be
+  // killed once the target runs again. On failure the helper is gone too.
   // `step(context, name)` is told when each step is done (tests stop there to kill snapdump):
-  // "helper-born", "second-helper-born", "helper-reaped", "dontfork-cleared", "clone-born".
-  using StepHook = void (*)(void* context, const char* step);
+  // "dontfork-cleared", "clone-born".
+  using StepHook = ForkHelper::StepHook;
   // `keep`: ranges of MADV_DONTFORK memory, each exactly a run of whole mappings, that the clone
   // must hold all the same. Their fork flag is cleared for the fork and set again right after,
   // all while the target is stopped (see docs/capture.md). `gapped[i]`: keep[i] has unmapped
@@ -48,9 +110,8 @@ class VaClone {
     std::span<const uint8_t> gapped;
     std::span<uint8_t> kept;
   };
-  static VaClone create(pid_t target, TracedThread& thread, const user_regs_struct& saved,
-                        uint64_t gadget, bool orphan, DontForkRuns runs = {}, StepHook step = nullptr,
-                        void* context = nullptr);
+  static VaClone create(pid_t target, ForkHelper& helper, TracedThread& carrier, uint64_t gadget,
+                        DontForkRuns runs = {}, StepHook step = nullptr, void* context = nullptr);
   // Kills and reaps the clone (see destroy()).
   ~VaClone();
   VaClone(const VaClone&) = delete;
@@ -88,7 +149,7 @@ class VaClone {
 
  private:
   VaClone(pid_t target, uint64_t gadget) : target_(target), gadget_(gadget), clone_thread_(0), parent_(0) {}
-  void reap_in_target(pid_t local_pid) noexcept;
+  void reap_in_target(pid_t local_pid) noexcept;  // through a brief stop of one target thread
 
   pid_t target_;
   pid_t clone_pid_ = 0;

@@ -205,6 +205,7 @@ class Capturer {
     s_.perf.threads = sum.threads;
     s_.perf.va_clone = sum.va_clone;
     s_.perf.clone_fork_ns = sum.fork_ns;
+    s_.perf.helper_thread_stop_ns = sum.helper_stop_ns;
     s_.perf.aux_pages = sum.aux_pages;
     s_.clone_pid = sum.clone_pid;
     s_.clone_orphaned = sum.clone_orphaned;

@@ -96,12 +96,13 @@ INSTANTIATE_TEST_SUITE_P(
     EachStep, KillTest,
     ::testing::Values(KillCase{"clone", "before-stop", false}, KillCase{"clone", "in-pause", false},
                       KillCase{"clone", "helper-born", false}, KillCase{"clone", "second-helper-born", false},
-                      KillCase{"clone", "helper-reaped", false}, KillCase{"clone", "clone-born", false},
+                      KillCase{"clone", "helper-reaped", false}, KillCase{"clone", "helper-made", false},
+                      KillCase{"clone", "clone-born", false},
                       KillCase{"clone", "after-clone", false}, KillCase{"clone", "after-resume", false},
                       KillCase{"clone", "in-pause", true}, KillCase{"clone", "helper-born", true},
                       KillCase{"aux", "in-pause", false}, KillCase{"aux", "after-resume", false},
                       KillCase{"hold", "in-pause", false}, KillCase{"hold", "after-resume", false},
-                      KillCase{"hold", "after-resume", true}, KillCase{"kept", "helper-born", false},
+                      KillCase{"hold", "after-resume", true}, KillCase{"kept", "helper-born", false}, KillCase{"kept", "helper-made", false},
                       KillCase{"kept", "clone-born", false}, KillCase{"kept", "after-resume", false}),
     case_name);
 

@@ -440,3 +440,30 @@ TEST(ProcfsTest, ParsersSurviveRandomText) {
 
 }  // namespace
 }  // namespace snapdump::os
+
+// linux/procfs.h same_memory_marks: the fallback of ForkHelper::shares_memory where kcmp is
+// missing. A fork keeps the marks (the same program), a new program moves them.
+namespace snapdump::os {
+namespace {
+TEST(SameMemoryMarks, AForkKeepsThemANewProgramMovesThem) {
+  pid_t copy = fork();
+  if (copy == 0) {
+    for (;;) pause();
+  }
+  pid_t other = fork();
+  if (other == 0) {
+    execl("/bin/sleep", "sleep", "30", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Until the exec is done the child still shows this program's marks.
+  for (int i = 0; i < 200 && same_memory_marks(getpid(), other); ++i) usleep(5000);
+  EXPECT_TRUE(same_memory_marks(getpid(), copy));
+  EXPECT_FALSE(same_memory_marks(getpid(), other));
+  EXPECT_FALSE(same_memory_marks(getpid(), 999999999)) << "no such process";
+  for (pid_t p : {copy, other}) {
+    kill(p, SIGKILL);
+    waitpid(p, nullptr, 0);
+  }
+}
+}  // namespace
+}  // namespace snapdump::os

@@ -129,7 +129,7 @@ nlohmann::json snapshot_to_json(const Snapshot& s) {
   if_captured([&] {
     PerformanceCounters pc = s.performance();
     j["performance"] = {{"total_ns", pc.total.wall_ns}, {"pause_ns", pc.pause.wall_ns},
-                        {"va_clone_ns", pc.va_clone.wall_ns}, {"clone_fork_ns", pc.clone_fork_ns}, {"va_space_ns", pc.va_space.wall_ns},
+                        {"va_clone_ns", pc.va_clone.wall_ns}, {"clone_fork_ns", pc.clone_fork_ns}, {"helper_thread_stop_ns", pc.helper_thread_stop_ns}, {"va_space_ns", pc.va_space.wall_ns},
                         {"handles_ns", pc.handles.wall_ns}, {"threads_ns", pc.threads.wall_ns},
                         {"aux_pages_ns", pc.aux_pages.wall_ns}};
   });
@@ -195,6 +195,10 @@ void print_snapshot(std::FILE* out, const Snapshot& s) {
                "{:.3f} ms, handles {:.3f} ms\n",
                pc.total.wall_ns / 1e6, pc.pause.wall_ns / 1e6, pc.va_clone.wall_ns / 1e6, pc.clone_fork_ns / 1e6,
                pc.va_space.wall_ns / 1e6, pc.handles.wall_ns / 1e6);
+    if (pc.helper_thread_stop_ns != 0) {
+      fmt::print(out, "Before the pause, one thread was stopped alone {:.3f} ms to make the clone's fork helper\n",
+                 pc.helper_thread_stop_ns / 1e6);
+    }
   });
 }
 
