@@ -356,16 +356,23 @@ ForkHelper ForkHelper::make_before_pause(pid_t target, uint64_t gadget, bool orp
   std::pmr::vector<pid_t> tids(&memory);
   if (list_threads(target, tids) != 0) return {};
   // A thread whose call a stop does not turn into EINTR (it is restarted unseen), so the stop
-  // costs it nothing but the time; not the leader while other threads exist (an injected call
-  // in the leader of a target killed meanwhile can hang its tracer, see TargetPause::make_clone).
+  // costs it nothing but the time. Another thread than the leader where one qualifies, as in the
+  // pause, although the reason there (a traced leader's death is not reported to its tracer
+  // while its traced siblings are unreaped, TargetPause::make_clone) does not hold here, where
+  // no sibling is traced: the leader is the last choice.
   pid_t chosen = 0;
+  bool leader_fits = false;
   for (pid_t tid : tids) {
-    if (tid == target && tids.size() > 1) continue;
     SyscallState sc;
     if (read_syscall(target, tid, sc) != 0 || interrupted_by_stop(sc.number)) continue;
+    if (tid == target) {
+      leader_fits = true;
+      continue;
+    }
     chosen = tid;
     break;
   }
+  if (chosen == 0 && leader_fits) chosen = target;
   if (chosen == 0) return {};
   TracedThread carrier(chosen);
   if (!carrier.seize()) return {};

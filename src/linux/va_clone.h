@@ -49,8 +49,8 @@ class ForkHelper {
                          bool orphan, StepHook step = nullptr, void* context = nullptr);
 
   // The same while the target runs: stops one thread for the calls and lets it go. Only a thread
-  // whose call a stop does not turn into EINTR is used (and the leader only when alone), so no
-  // thread sees more than the pause itself shows it. Returns an empty helper (ready() false)
+  // whose call a stop does not turn into EINTR is used (the leader last), so no thread sees more
+  // than the pause itself shows it. Returns an empty helper (ready() false)
   // when no thread qualifies: the pause then makes it itself. `step` is also told
   // "helper-carrier-stopped".
   static ForkHelper make_before_pause(pid_t target, uint64_t gadget, bool orphan, std::chrono::milliseconds stop_timeout,

@@ -51,10 +51,25 @@ class Program {
     stdout_ = out[0];
   }
   ~Program() {
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
+    if (!reaped_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
     close(stdin_);
     close(stdout_);
+  }
+  // Its wait status once it exited by itself, -1 if it still runs after `timeout`.
+  int wait_exit(std::chrono::milliseconds timeout) {
+    auto end = std::chrono::steady_clock::now() + timeout;
+    int status = 0;
+    while (std::chrono::steady_clock::now() < end) {
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        reaped_ = true;
+        return status;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    return -1;
   }
   pid_t pid() const { return pid_; }
   // The first line it prints, waiting at most `timeout`.
@@ -79,6 +94,7 @@ class Program {
  private:
   pid_t pid_ = -1;
   int stdin_ = -1, stdout_ = -1;
+  bool reaped_ = false;
 };
 
 nlohmann::json snapshot_json(pid_t pid) {
@@ -121,6 +137,26 @@ TEST(ForkHelper, IsMadeInThePauseWhenEveryThreadWaitsInACallAStopInterrupts) {
   EXPECT_EQ(s["performance"]["helper_thread_stop_ns"].get<uint64_t>(), 0u) << s["performance"].dump();
   EXPECT_TRUE(s.contains("va_clone_pid"));
   EXPECT_EQ(kill(py.pid(), 0), 0) << "the program runs on";
+}
+
+// Only the leader waits in a call a stop restarts unseen (a read); the other thread waits in
+// epoll_wait: the leader carries the helper's calls before the pause.
+TEST(ForkHelper, TheLeaderCarriesItWhenNoOtherThreadCan) {
+  Program py({"/usr/bin/python3", "-c",
+              "import os, select, sys, threading\n"
+              "r, w = os.pipe(); e = select.epoll(); e.register(r, select.EPOLLIN)\n"
+              "threading.Thread(target=e.poll, daemon=True).start()\n"
+              "print('ready', flush=True)\n"
+              "sys.stdin.readline()\n"});
+  ASSERT_EQ(py.line(), "ready");
+  std::this_thread::sleep_for(100ms);  // into read and epoll_wait
+  nlohmann::json s = snapshot_json(py.pid());
+  EXPECT_GT(s["performance"]["helper_thread_stop_ns"].get<uint64_t>(), 0u) << s["performance"].dump();
+  EXPECT_TRUE(s.contains("va_clone_pid"));
+  py.write_line("done");
+  int status = py.wait_exit(5s);
+  EXPECT_TRUE(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << "the leader's read went on and returned the line";
 }
 
 // The program runs a new one (execve) after the helper was made and before the pause: the
