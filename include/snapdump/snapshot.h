@@ -107,6 +107,10 @@ class Snapshot {
   // How long the target was stopped, always measured: in hold mode from the stop until the
   // target is let go (release_target() or free()), and so far while it is still held.
   std::chrono::nanoseconds pause() const;
+  // With a VA clone, always measured: how long one thread of the target was stopped alone just
+  // before the pause, while the helper the clone is forked from was made (the other threads ran
+  // on); 0 when the pause made the helper, and without a clone.
+  std::chrono::nanoseconds helper_thread_stop() const;
 
   // Throws the Error that makes this snapshot no longer what was captured: the held target
   // exited or was let go (process_exited; the tracer lets a held target go when the process that

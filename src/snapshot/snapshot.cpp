@@ -124,6 +124,9 @@ PerformanceCounters Snapshot::performance() const {
   perf.pause.wall_ns = static_cast<uint64_t>(pause().count());
   return perf;
 }
+std::chrono::nanoseconds Snapshot::helper_thread_stop() const {
+  return std::chrono::nanoseconds(state().perf.helper_thread_stop_ns);
+}
 std::chrono::nanoseconds Snapshot::pause() const {
   const auto& s = state();
   // A hold lasts until the target is let go: until then the pause is as long as it has been.

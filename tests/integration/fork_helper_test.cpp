@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
@@ -121,6 +123,28 @@ TEST(ForkHelper, IsMadeBeforeThePauseThroughOneThread) {
         << name << ": " << hb.dump();
   }
   testing::expect_no_child_and_no_sigchld(*target);
+}
+
+// `dump` says how long that one thread was stopped, after the pause it prints as before.
+TEST(ForkHelper, DumpSaysHowLongTheOneThreadWasStopped) {
+  auto target = TargetProcess::spawn({"--threads", "6"});
+  std::string path = testing::temp_dump_path("fork_helper_dump");
+  std::remove(path.c_str());
+  auto r = testing::run_cli({"dump", std::to_string(target->pid()), "--full", "--no-progress", "-o", path});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto at = r.out.find("the target was paused ");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  EXPECT_GT(std::strtod(r.out.c_str() + at + 22, nullptr), 0.0) << r.out;
+  auto helper = r.out.find("(and one of its threads ");
+  ASSERT_NE(helper, std::string::npos) << r.out;
+  EXPECT_GT(std::strtod(r.out.c_str() + helper + 24, nullptr), 0.0) << r.out;
+  EXPECT_NE(r.out.find(" ms just before, to make the clone's fork helper)"), std::string::npos) << r.out;
+  std::remove(path.c_str());
+  // Without a clone there is no helper, and nothing more is said.
+  r = testing::run_cli({"dump", std::to_string(target->pid()), "--no-progress", "-o", path});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find("one of its threads"), std::string::npos) << r.out;
+  std::remove(path.c_str());
 }
 
 // A target whose only thread waits in epoll_wait, which a stop would end with EINTR: no thread

@@ -183,7 +183,8 @@ void add_dump_command(CLI::App& app, DumpArgs& a) {
       "The target is paused only while snapdump captures it: for a small minidump while its "
       "stacks are copied, for a full-memory minidump or a core while a copy-on-write clone of it "
       "is made (unless --no-clone). Prints where the dump went, its size, and how long the "
-      "target was paused.\n\n"
+      "target was paused; with a clone, also how long one of its threads was stopped alone just "
+      "before, while the helper the clone is forked from was made.\n\n"
       "A core is what the kernel would write if the process crashed, and what gdb's gcore writes: "
       "gdb EXE CORE, lldb -c CORE, eu-stack --core CORE and eu-unstrip -n --core CORE read it. Its "
       "memory follows the process's /proc/PID/coredump_filter (by default 0x33: heap, stacks, "
@@ -318,10 +319,16 @@ int dump_to(const DumpArgs& a, uint64_t expected_bytes_hint, DumpType type, Capt
       // and the pause printed is that whole time.
       snapshot.release_target();
       double paused_ms = snapshot.pause().count() / 1e6;
+      double helper_ms = snapshot.helper_thread_stop().count() / 1e6;
       snapshot.free();
       // Standard output holds the dump: the summary goes to standard error then.
       std::FILE* report = a.output == "-" ? stderr : stdout;
-      fmt::print(report, "{}: {}; the target was paused {:.3f} ms\n", escape_text(output.name()), written.summary, paused_ms);
+      std::string before = helper_ms > 0 ? fmt::format(" (and one of its threads {:.3f} ms just before, to make the "
+                                                       "clone's fork helper)",
+                                                       helper_ms)
+                                         : std::string();
+      fmt::print(report, "{}: {}; the target was paused {:.3f} ms{}\n", escape_text(output.name()), written.summary,
+                 paused_ms, before);
       for (const std::string& warning : written.warnings) fmt::print(stderr, "snapdump: {}\n", warning);
       std::fflush(report);
       if (InterruptGuard::signal_received() != 0) outcome = fmt::format("{} was written whole before it", escape_text(output.name()));
