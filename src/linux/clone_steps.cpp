@@ -145,6 +145,11 @@ pid_t kill_helper(TracedThread& helper) noexcept {
   return local;
 }
 
+bool stop_goes_unseen(pid_t target, pid_t tid) noexcept {
+  SyscallState sc;
+  return read_syscall(target, tid, sc) == 0 && !interrupted_by_stop(sc.number);
+}
+
 // Reaps the target's child `local_pid` (a zombie) with an injected wait4 in one of the target's
 // threads, stopped for that call alone; the others run on.
 void reap_in(pid_t target, pid_t local_pid, uint64_t gadget) noexcept {
@@ -159,8 +164,7 @@ void reap_in(pid_t target, pid_t local_pid, uint64_t gadget) noexcept {
     // Pick a thread a stop does not disturb: one not blocked in a call that a stop turns into
     // EINTR (the main thread first, as it is the most likely to be in an ordinary call).
     for (pid_t tid : tids) {
-      SyscallState sc;
-      if (read_syscall(target, tid, sc) != 0 || interrupted_by_stop(sc.number)) continue;
+      if (!stop_goes_unseen(target, tid)) continue;
       TracedThread t(tid);
       if (!t.seize()) continue;
       if (!t.interrupt() || t.wait_stop(kStopTimeout) != StopResult::stopped) continue;

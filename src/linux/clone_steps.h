@@ -34,6 +34,11 @@ void park(TracedThread& t, uint64_t gadget);
 bool reap_through(TracedThread& reaper, pid_t reaper_pid, pid_t local, uint64_t gadget) noexcept;
 // Kills a helper and waits for it as its tracer; returns its pid in its parent's namespace.
 pid_t kill_helper(TracedThread& helper) noexcept;
+// Whether a stop of thread `tid` goes unseen by it: it is not blocked in a call that a stop ends
+// with EINTR (epoll_wait, semop, sigtimedwait); its call, if any, is restarted. False if its
+// state cannot be read. The threads stopped alone (to make the fork helper, to reap a helper)
+// are chosen by it.
+bool stop_goes_unseen(pid_t target, pid_t tid) noexcept;
 // Reaps the target's child `local_pid` through one of its threads, stopped for that call alone.
 void reap_in(pid_t target, pid_t local_pid, uint64_t gadget) noexcept;
 // The error for a helper the target did not reap (most likely: the target died meanwhile).

@@ -9,12 +9,10 @@
 #include <chrono>
 #include <memory_resource>
 #include <utility>
-#include <vector>
 
 #include "common/phase_timer.h"
 #include "linux/clone_steps.h"
 #include "linux/procfs.h"
-#include "linux/syscall_restart.h"
 #include "snapdump/error.h"
 
 namespace snapdump::os {
@@ -129,8 +127,7 @@ ForkHelper ForkHelper::make_before_pause(pid_t target, uint64_t gadget, bool orp
   pid_t chosen = 0;
   bool leader_fits = false;
   for (pid_t tid : tids) {
-    SyscallState sc;
-    if (read_syscall(target, tid, sc) != 0 || interrupted_by_stop(sc.number)) continue;
+    if (!stop_goes_unseen(target, tid)) continue;
     if (tid == target) {
       leader_fits = true;
       continue;

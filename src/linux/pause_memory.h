@@ -9,6 +9,10 @@
 // the pause will need, populated, and has the kernel write every page of it once, all before the
 // first thread stops; allocations are then carved from it. What does not fit, or anything
 // allocated before prepare(), comes from the upstream resource, as before.
+//
+// Not std::pmr::monotonic_buffer_resource: that one takes its buffer when it is built, and the
+// pause's containers are built (with their resource) before the thread count that sizes the
+// buffer is known; and it would keep upstream blocks until its end instead of giving each back.
 #pragma once
 
 #include <cstddef>

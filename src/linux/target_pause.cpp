@@ -48,9 +48,19 @@ bool kernel_at_least(int major, int minor) {
 
 TargetPause::TargetPause(const tracer::PauseRequest& request, std::pmr::memory_resource* memory,
                          bool (*owner_gone)(void*), void* context)
-    : request_(request), pause_memory_(memory), memory_(&pause_memory_), owner_gone_(owner_gone), context_(context), tids_(memory_),
-      known_(memory_), fresh_(memory_), threads_(memory_), left_running_(memory_), exited_(memory_),
-      pages_(memory_), region_states_(request.regions.size(), tracer::RegionState::untouched, memory_) {}
+    : request_(request),
+      pause_memory_(memory),
+      memory_(&pause_memory_),
+      owner_gone_(owner_gone),
+      context_(context),
+      tids_(memory_),
+      known_(memory_),
+      fresh_(memory_),
+      threads_(memory_),
+      left_running_(memory_),
+      exited_(memory_),
+      pages_(memory_),
+      region_states_(request.regions.size(), tracer::RegionState::untouched, memory_) {}
 
 void TargetPause::check_owner() {
   if (owner_gone_ != nullptr && owner_gone_(context_)) throw OwnerGone{};
