@@ -12,15 +12,21 @@
 //                one. With today's clone each copies the page; with the releasing clone a page
 //                the clone has let go of is reused without a copy (the fault is cheap), so the
 //                copying shows in sys ms/s and in the extra memory, not in this count
+//   sys us/wr    the same system CPU per page it wrote during the dump: the tax on each write,
+//                whatever the rate the dump left it (a target that writes more because it
+//                faults less shows more sys ms/s for cheaper writes)
 //   rate         its write rate as a fraction of its rate alone (measured just before)
 //   extra MiB    the peak of (target + clone) proportional anonymous memory minus the target's
 //                alone (smaps_rollup Pss_Anon, sampled every 20 ms): the clone's cost in RAM
 //   pause ms     how long the target was stopped (hold and gcore: the whole dump)
+//   written from where the releasing clone began writing memory: the sweeping writer's position
+//                (DumpOptions::follow_write_front), or the lowest address. "release-in-order" is
+//                the releasing clone in address order (follow_write_front off), for comparison
 // Targets: the releasing clone at most half of today's clone's sys ms/s, and under half its
 // extra memory at peak.
 //
 //   build/bench/clone_tax_bench [--sizes 256,1024,4096] [--pages-per-ms 100] [--patterns alloc,sweep]
-//                               [--modes clone,release,hold,gcore] [--dir /var/tmp]
+//                               [--modes clone,release,release-in-order,hold,gcore] [--dir /var/tmp]
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -130,6 +136,8 @@ uint64_t pss_anon_kib(pid_t pid) {
 
 struct Result {
   double seconds = 0, sys_ms_per_s = 0, faults_per_s = 0, rate_fraction = 0, extra_mib = 0, pause_ms = 0;
+  double sys_us_per_write = 0;  // the target's system CPU per page it wrote during the dump
+  uint64_t write_front = 0;     // where the dump began writing memory (0: address order)
 };
 
 // Samples (target + clone) Pss_Anon while the dump runs.
@@ -196,8 +204,9 @@ Result measure(const std::string& mode, size_t heap_mib, size_t pages_per_ms, bo
     if (auto clone = snap.va_clone_pid()) sampler.set_clone(*clone);
     snapdump::DumpOptions dump;
     dump.type = snapdump::dump::kWithFullMemory;
-    dump.release_written_memory = mode == "release";
-    snapdump::write_minidump(snap, path, dump);
+    dump.release_written_memory = mode == "release" || mode == "release-in-order";
+    dump.follow_write_front = mode != "release-in-order";
+    r.write_front = snapdump::write_minidump(snap, path, dump).write_front;
     snap.release_target();
     r.pause_ms = snap.pause().count() / 1e6;
     snap.free();
@@ -209,6 +218,7 @@ Result measure(const std::string& mode, size_t heap_mib, size_t pages_per_ms, bo
   double tick_ms = 1000.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
   r.sys_ms_per_s = (after.stime_ticks - before.stime_ticks) * tick_ms / r.seconds;
   r.faults_per_s = (after.minflt - before.minflt) / r.seconds;
+  r.sys_us_per_write = writes > 0 ? (after.stime_ticks - before.stime_ticks) * tick_ms * 1000.0 / static_cast<double>(writes) : 0;
   r.rate_fraction = alone_rate > 0 ? (writes / r.seconds) / alone_rate : 0;
   if (mode == "gcore") r.pause_ms = r.seconds * 1000;  // gdb holds every thread stopped throughout
   kill(pid, SIGKILL);
@@ -234,15 +244,15 @@ int main(int argc, char** argv) {
     else if (flag == "--dir") dir = value;
     else {
       fmt::print(stderr, "usage: clone_tax_bench [--sizes 256,1024,4096] [--pages-per-ms 100] "
-                         "[--patterns alloc,sweep] [--modes clone,release,hold,gcore] [--dir /var/tmp]\n");
+                         "[--patterns alloc,sweep] [--modes clone,release,release-in-order,hold,gcore] [--dir /var/tmp]\n");
       return 2;
     }
   }
   fmt::print("{} pages written per ms; per second of dump: the target's system CPU, its minor faults, its write "
              "rate against alone; the peak extra anonymous memory of target + clone\n",
              pages_per_ms);
-  fmt::print("{:>6} {:>6} {:>8} {:>8} {:>10} {:>11} {:>6} {:>10} {:>9}\n", "MiB", "write", "mode", "dump s",
-             "sys ms/s", "faults/s", "rate", "extra MiB", "pause ms");
+  fmt::print("{:>6} {:>6} {:>16} {:>8} {:>10} {:>10} {:>11} {:>6} {:>10} {:>9}  {}\n", "MiB", "write", "mode", "dump s",
+             "sys ms/s", "sys us/wr", "faults/s", "rate", "extra MiB", "pause ms", "memory written from");
   for (const std::string& size : sizes) {
     for (const std::string& pattern : patterns) {
       Result clone{}, release{};
@@ -250,13 +260,17 @@ int main(int argc, char** argv) {
         Result r = measure(mode, std::stoul(size), pages_per_ms, pattern == "sweep", dir);
         if (mode == "clone") clone = r;
         if (mode == "release") release = r;
-        fmt::print("{:>6} {:>6} {:>8} {:>8.2f} {:>10.1f} {:>11.0f} {:>6.2f} {:>10.1f} {:>9.1f}\n", size, pattern, mode,
-                   r.seconds, r.sys_ms_per_s, r.faults_per_s, r.rate_fraction, r.extra_mib, r.pause_ms);
+        fmt::print("{:>6} {:>6} {:>16} {:>8.2f} {:>10.1f} {:>10.2f} {:>11.0f} {:>6.2f} {:>10.1f} {:>9.1f}  {}\n", size, pattern,
+                   mode, r.seconds, r.sys_ms_per_s, r.sys_us_per_write, r.faults_per_s, r.rate_fraction, r.extra_mib,
+                   r.pause_ms,
+                   r.write_front ? fmt::format("{:#x} (the target's write front)", r.write_front) : "the lowest address");
         std::fflush(stdout);
       }
       if (clone.seconds > 0 && release.seconds > 0) {
-        fmt::print("{:>6} {:>6} release/clone: sys {:.2f} (target <= 0.5), extra memory {:.2f} (target < 0.5)\n", size,
-                   pattern, clone.sys_ms_per_s > 0 ? release.sys_ms_per_s / clone.sys_ms_per_s : 0,
+        fmt::print("{:>6} {:>6} release/clone: sys {:.2f} (target <= 0.5), sys per write {:.2f}, extra memory {:.2f} "
+                   "(target < 0.5)\n",
+                   size, pattern, clone.sys_ms_per_s > 0 ? release.sys_ms_per_s / clone.sys_ms_per_s : 0,
+                   clone.sys_us_per_write > 0 ? release.sys_us_per_write / clone.sys_us_per_write : 0,
                    clone.extra_mib > 0 ? release.extra_mib / clone.extra_mib : 0);
       }
     }

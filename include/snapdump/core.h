@@ -58,6 +58,11 @@ struct CoreOptions {
   // As DumpOptions::release_written_memory: a VA clone drops each range once it is in the
   // file's buffers; the snapshot cannot be dumped whole again. The CLI sets it.
   bool release_written_memory = false;
+  // As DumpOptions::follow_write_front, into a file snapdump creates: the segments' bytes are
+  // written from where a running target writes in sequence (each at its own p_offset: the file
+  // is the same), so that it reaches only pages the clone has let go of. Streams are written in
+  // order.
+  bool follow_write_front = true;
 };
 
 struct CoreResult {
@@ -71,6 +76,8 @@ struct CoreResult {
   // hole_bytes and unreadable_bytes were left as holes (a file snapdump created); otherwise they
   // were written as zeros (a stream, a caller's descriptor, IoWriteAll).
   bool sparse = false;
+  // Where the memory was written from when not in address order (follow_write_front); 0 if it was.
+  uint64_t write_front = 0;
   // What the source could not give, in words ("no signal masks: ..."): the core has nothing
   // made up in their place.
   std::vector<std::string> gaps;

@@ -56,6 +56,13 @@ struct DumpOptions {
   // range is dropped only after that), but one that reads memory of its own through the
   // snapshot sees the ranges already written as gone. The CLI sets it; off by default.
   bool release_written_memory = false;
+  // With release_written_memory: when the target is writing its memory in sequence (a bump
+  // allocator, a ring buffer), the full-memory bytes are written from where it writes now round
+  // to the lowest address (Snapshot::write_front), so that the dump runs ahead of the writer and
+  // the pages it reaches are already released: it copies none. The Memory64List then lists its
+  // ranges in that order (DumpResult::write_front says where it began), which the format allows
+  // and LLDB and Breakpad read; false keeps address order for a reader that wants it.
+  bool follow_write_front = true;
 };
 
 struct DumpResult {
@@ -75,6 +82,12 @@ struct DumpResult {
   // stop), listed with the reason in the dump's SnapdumpOmittedMemory stream.
   uint64_t omitted_bytes = 0;
   uint32_t omitted_regions = 0;
+  // Full dumps with release_written_memory of a VA clone: where the target was found writing its
+  // memory in sequence, from which the memory was then written round to where the dump stood
+  // (when the plan found it, the whole Memory64List starts there; into a file, a later look can
+  // find it after the first ranges were written in address order); 0 when written in address
+  // order throughout.
+  uint64_t write_front = 0;
 };
 
 // Writes `snapshot` to `output` (made before the capture, so a destination that cannot work

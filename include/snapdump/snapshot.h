@@ -152,6 +152,13 @@ class Snapshot {
   // clone's, or the target's without one. An anonymous page never touched does not exist. nullopt
   // when the kernel cannot tell (no PAGEMAP_SCAN before Linux 6.7): take the whole range then.
   std::optional<std::vector<std::pair<uint64_t, uint64_t>>> populated(uint64_t start, uint64_t end) const;
+  // With a VA clone and the target running: where the target is writing its memory now, among
+  // `ranges` (disjoint, page-aligned, private anonymous memory the clone shares): the end of the
+  // longest run of at least `min_pages` pages the target has written since the clone was made
+  // (it no longer shares them). nullopt without a clone, for a target let go, when no run is that
+  // long (a random writer), or when the kernel does not say. A full dump that releases what it
+  // wrote starts there (docs/capture.md, "The cost of the clone for the target").
+  std::optional<uint64_t> write_front(std::span<const std::pair<uint64_t, uint64_t>> ranges, uint64_t min_pages) const;
 
   // PssDuplicateSnapshot: another handle to the same capture; the clone lives until the last
   // handle is freed.

@@ -11,6 +11,7 @@
 #include "linux/pagemap_scan.h"
 #include "linux/procfs.h"
 #include "linux/process_memory.h"
+#include "linux/write_front.h"
 #include "snapshot/snapshot_state.h"
 
 namespace snapdump {
@@ -261,6 +262,13 @@ size_t Snapshot::read_memory(uint64_t address, std::span<uint8_t> out, ReadSourc
 std::optional<std::vector<std::pair<uint64_t, uint64_t>>> Snapshot::populated(uint64_t start, uint64_t end) const {
   const auto& s = state();
   return os::populated_ranges(s.clone_pid != 0 && !s.released ? s.clone_pid : s.pid, start, end);
+}
+
+std::optional<uint64_t> Snapshot::write_front(std::span<const std::pair<uint64_t, uint64_t>> ranges,
+                                              uint64_t min_pages) const {
+  const auto& s = state();
+  if (s.clone_pid == 0 || s.released) return std::nullopt;
+  return os::write_front(s.pid, ranges, min_pages);
 }
 
 const Region* find_region(std::span<const Region> regions, uint64_t address) {

@@ -112,6 +112,13 @@ class ProcessView {
   // The caller is done with [start, end) for good: a live view may let its copy go (a VA clone
   // drops those pages, see Snapshot::release_memory). Reads of the range may fail afterwards.
   virtual void release_memory(uint64_t start, uint64_t end) const { (void)start, (void)end; }
+  // A live view of a running process: where it is writing its memory now, among `ranges`
+  // (Snapshot::write_front); nullopt when it cannot tell, as any dump read back cannot.
+  virtual std::optional<uint64_t> write_front(std::span<const std::pair<uint64_t, uint64_t>> ranges,
+                                              uint64_t min_pages) const {
+    (void)ranges, (void)min_pages;
+    return std::nullopt;
+  }
   // What this source could not give, in words ("no signal masks: a minidump does not carry them").
   virtual std::vector<std::string> gaps() const { return {}; }
 };

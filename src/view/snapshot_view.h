@@ -25,6 +25,10 @@ class SnapshotView final : public ProcessView {
   std::optional<std::vector<std::pair<uint64_t, uint64_t>>> populated(uint64_t start, uint64_t end) const override;
   // Forwards to Snapshot::release_memory (a VA clone drops the pages).
   void release_memory(uint64_t start, uint64_t end) const override;
+  std::optional<uint64_t> write_front(std::span<const std::pair<uint64_t, uint64_t>> ranges,
+                                      uint64_t min_pages) const override {
+    return snapshot_.write_front(ranges, min_pages);
+  }
   std::vector<std::string> gaps() const override;
 
   const Snapshot& snapshot() const { return snapshot_; }

@@ -17,7 +17,8 @@ namespace snapdump::writer {
 struct Memory64Plan {
   uint32_t rva = 0;
   uint32_t slots = 0;  // descriptors the reserved table can hold
-  // What is to be written, in address order; a cancel check follows each region's last piece.
+  // What is to be written: in address order, or from where a running target writes now round
+  // to the lowest address (write_front); a cancel check follows each region's last piece.
   struct Piece {
     uint64_t start = 0, end = 0;
     bool ends_region = false;
@@ -25,8 +26,14 @@ struct Memory64Plan {
   std::vector<Piece> pieces;
   bool forward_only = false;
   uint64_t base_rva = 0;  // forward only: where the bytes begin, written in the table up front
-  // The ranges the Memory64List holds, [start, end), once stream_memory64 has written them
-  // (for a stream, the planned pieces).
+  // Where the pieces start when they do not start at the lowest address: the target's write
+  // front (Snapshot::write_front); 0 in address order.
+  uint64_t write_front = 0;
+  // A file's, when the plan found no front: the private anonymous memory the clone shares, where
+  // stream_memory64 looks for it again once writing has begun.
+  std::vector<std::pair<uint64_t, uint64_t>> later_looks;
+  // The ranges the Memory64List holds, [start, end), in address order, once stream_memory64 has
+  // written them (for a stream, the planned pieces).
   std::vector<std::pair<uint64_t, uint64_t>> written;
 };
 

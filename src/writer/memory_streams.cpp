@@ -13,6 +13,7 @@
 #include "writer/memory64.h"
 #include "writer/memory_selection.h"
 #include "writer/streams.h"
+#include "writer/write_front_order.h"
 
 namespace snapdump::writer {
 namespace {
@@ -130,7 +131,23 @@ struct Memory64Region {
   // Anonymous private memory: the runs whose pages exist (present or swapped); only those are
   // written. Unset: the whole region.
   std::optional<std::vector<std::pair<uint64_t, uint64_t>>> populated;
+  bool shared_with_clone = false;  // private anonymous memory the clone shares with the target
 };
+
+// With release_written_memory: the pieces from the target's write front (write_front_order.h).
+// The descriptors then list the ranges in that order, the bytes lying back to back as ever:
+// Memory64List does not ask for address order, and the readers tested map each range by its own
+// descriptor (LLDB, Breakpad, snapdump's own reader).
+void order_from_write_front(WriteContext& ctx, Memory64Plan& plan,
+                            std::vector<std::pair<uint64_t, uint64_t>> candidates) {
+  if (!ctx.options.release_written_memory || !ctx.options.follow_write_front) return;
+  std::optional<uint64_t> front = look_for_write_front(
+      [&](auto ranges, uint64_t pages) { return ctx.snapshot.write_front(ranges, pages); }, candidates);
+  if (front) plan.write_front = start_at_write_front(plan.pieces, *front);
+  // A file's table is filled in as its bytes are written: it can still change course once the
+  // writing has begun (stream_memory64 looks again).
+  if (!plan.write_front && !plan.forward_only) plan.later_looks = std::move(candidates);
+}
 
 }  // namespace
 
@@ -154,11 +171,13 @@ Memory64Plan plan_memory64(WriteContext& ctx, bool forward_only) {
     // Regions copied during the pause have their bytes in the snapshot, whatever the clone has.
     const Region& r = map[i];
     if (anonymous_memory(r) && r.copy != RegionCopy::copied_in_pause) region.populated = ctx.snapshot.populated(start, end);
+    region.shared_with_clone = anonymous_memory(r) && r.copy == RegionCopy::clone;
     regions.push_back(std::move(region));
   }
   // The second call per region, for every region before any is written: a stream's table
   // must be final before its first byte.
   ask = true;
+  std::vector<std::pair<uint64_t, uint64_t>> shared_with_clone;
   for (const Memory64Region& e : regions) {
     uint64_t start = e.start, end = e.end;
     if (!ask_vm_region(ctx, ask, e.info, start, end)) continue;
@@ -171,11 +190,18 @@ Memory64Plan plan_memory64(WriteContext& ctx, bool forward_only) {
       }
     }
     if (plan.pieces.size() > first) plan.pieces.back().ends_region = true;
+    if (e.shared_with_clone) {
+      for (size_t i = first; i < plan.pieces.size(); ++i) shared_with_clone.emplace_back(plan.pieces[i].start, plan.pieces[i].end);
+    }
   }
+  // Before the table is sized: the front may cut a piece in two.
+  order_from_write_front(ctx, plan, shared_with_clone);
   // MiniDumpScanInaccessiblePartialPages may split a piece at each unreadable page: room for
   // that many more descriptors in a file (beyond it, the rest of such a piece is left out).
   bool scan = ctx.options.type & dump::kScanInaccessiblePartialPages;
-  plan.slots = static_cast<uint32_t>(plan.pieces.size() + (scan && !forward_only ? 4096 : 0));
+  // A later look that finds the front cuts two pieces: the one being written, and the front's.
+  plan.slots = static_cast<uint32_t>(plan.pieces.size() + (scan && !forward_only ? 4096 : 0) +
+                                     (plan.later_looks.empty() ? 0 : 2));
   size_t size = sizeof(format::Memory64ListHeader) + plan.slots * sizeof(format::MemoryDescriptor64);
   plan.rva = ctx.builder.reserve(size, 8);
   ctx.builder.add_stream(format::StreamType::Memory64List, plan.rva, static_cast<uint32_t>(size));
@@ -214,8 +240,9 @@ uint32_t stream_memory64(WriteContext& ctx, Sink& sink, Memory64Plan& plan, uint
   // read is still the captured point in time (a held target alive and held, the clone alive), so
   // that a broken one ends short and reads as truncated instead of whole.
   const uint64_t last_end = plan.pieces.empty() ? 0 : plan.pieces.back().end;
+  bool in_last_piece = false;  // the pieces need not be in address order (order_from_write_front)
   auto before_last = [&](uint64_t upto) {
-    if (forward && upto >= last_end) ctx.snapshot.check_intact();
+    if (forward && in_last_piece && upto >= last_end) ctx.snapshot.check_intact();
   };
   // Zeros for [at, to) of a stream.
   auto fill = [&](uint64_t at, uint64_t to) {
@@ -228,9 +255,30 @@ uint32_t stream_memory64(WriteContext& ctx, Sink& sink, Memory64Plan& plan, uint
       at += n;
     }
   };
-  auto write_piece = [&](uint64_t start, uint64_t end) {
+  // A file whose order was not changed at the plan looks again for the write front after 32 and
+  // 128 MiB (a target's first writes after the fork can take tens of milliseconds on a VM that
+  // pays for every page-table change, and then it has left no trail yet). A front found stops
+  // the current piece there; the rest is reordered by the loop below.
+  uint64_t streamed = 0, next_look = 32u << 20;
+  int looks_left = plan.later_looks.empty() ? 0 : 2;
+  std::optional<uint64_t> found;
+  // Only what is not written yet: a range the clone has let go of is the target's alone again,
+  // which looks like a trail of writes.
+  auto look_again = [&](uint64_t from) {
+    if (looks_left == 0 || streamed < next_look) return false;
+    --looks_left;
+    next_look = 128u << 20;
+    std::vector<std::pair<uint64_t, uint64_t>> ahead;
+    for (auto [lo, hi] : plan.later_looks) {
+      if (hi > from) ahead.emplace_back(std::max(lo, from), hi);
+    }
+    found = ctx.snapshot.write_front(ahead, kWriteFrontPages);
+    return found.has_value();
+  };
+  auto write_piece = [&](uint64_t start, uint64_t end) -> uint64_t {
     uint64_t at = start, run = start;
     while (at < end && room()) {
+      if (look_again(at)) break;
       size_t want = static_cast<size_t>(std::min<uint64_t>(chunk.size(), end - at));
       size_t got = ctx.reader.read(at, std::span<uint8_t>(chunk.data(), want), ReadPurpose::dump);
       if (filter) filter_stacks(ctx, stacks, at, std::span<uint8_t>(chunk.data(), got));
@@ -242,6 +290,7 @@ uint32_t stream_memory64(WriteContext& ctx, Sink& sink, Memory64Plan& plan, uint
       }
       at += got;
       ctx.memory_bytes += got;
+      streamed += got;
       since_cancel += got;
       if (since_cancel >= (64u << 20)) {
         ctx.steering.check_cancel("writing full memory");
@@ -257,19 +306,37 @@ uint32_t stream_memory64(WriteContext& ctx, Sink& sink, Memory64Plan& plan, uint
       run = at = resume;
     }
     if (!forward && at > run && room()) descriptors.push_back({run, at - run});
+    return at;
   };
-  for (const Memory64Plan::Piece& p : plan.pieces) {
-    write_piece(p.start, p.end);
+  for (size_t i = 0; i < plan.pieces.size(); ++i) {
+    Memory64Plan::Piece p = plan.pieces[i];
+    in_last_piece = i + 1 == plan.pieces.size();
+    uint64_t stopped = write_piece(p.start, p.end);
+    if (found) {
+      // What is left, from the piece cut short on, starts at the front and wraps round to here.
+      std::vector<Memory64Plan::Piece> rest;
+      if (stopped < p.end) rest.push_back({stopped, p.end, p.ends_region});
+      rest.insert(rest.end(), plan.pieces.begin() + static_cast<ptrdiff_t>(i) + 1, plan.pieces.end());
+      plan.pieces.resize(i + 1);
+      plan.pieces[i].end = stopped;
+      plan.write_front = start_at_write_front(rest, *found);
+      plan.pieces.insert(plan.pieces.end(), rest.begin(), rest.end());
+      found.reset();
+      looks_left = 0;
+      continue;
+    }
     if (p.ends_region) ctx.steering.check_cancel("writing full memory");
   }
   if (ctx.options.release_written_memory) ctx.snapshot.release_memory(0, 0);  // the last batch
   if (forward) {
     for (const Memory64Plan::Piece& p : plan.pieces) plan.written.emplace_back(p.start, p.end);
+    std::sort(plan.written.begin(), plan.written.end());
     return static_cast<uint32_t>(sizeof(format::Memory64ListHeader) + plan.pieces.size() * sizeof(format::MemoryDescriptor64));
   }
   for (const format::MemoryDescriptor64& d : descriptors) {
     plan.written.emplace_back(d.start_of_memory_range, d.start_of_memory_range + d.data_size);
   }
+  std::sort(plan.written.begin(), plan.written.end());
   format::Memory64ListHeader h{descriptors.size(), base};
   sink.write_at(plan.rva, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(&h), sizeof h));
   sink.write_at(plan.rva + sizeof h, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(descriptors.data()),

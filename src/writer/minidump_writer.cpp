@@ -149,8 +149,8 @@ DumpResult write_dump(const Snapshot& snapshot, const DumpOptions& options, writ
   uint64_t bytes = sink->size();
   sink->commit();
   steering->write_kernel_minidump();
-  return {bytes, builder.stream_count(), ctx.memory_bytes, sink->direct_bytes(), zero_filled, ctx.omitted_bytes,
-          ctx.omitted_regions};
+  return {bytes,        builder.stream_count(), ctx.memory_bytes,         sink->direct_bytes(), zero_filled,
+          ctx.omitted_bytes, ctx.omitted_regions, memory64.write_front};
 }
 
 SinkChoice callback_sink(writer::Steering& steering) {

@@ -97,6 +97,17 @@ BulkBuffer Sink::append_bulk(BulkBuffer buffer, size_t size) {
   return bulk_->buffer();
 }
 
+BulkBuffer Sink::write_bulk_at(uint64_t offset, BulkBuffer buffer, size_t size) {
+  if (forward_only()) throw Error(Errc::internal, "a stream takes its bytes in order");
+  size_ = std::max(size_, offset + size);
+  if (!bulk_) {
+    do_write(offset, std::span<const uint8_t>(buffer.data(), size));
+    return buffer;
+  }
+  bulk_->submit(offset, std::move(buffer), size);
+  return bulk_->buffer();
+}
+
 void Sink::skip(uint64_t bytes) {
   if (sparse()) {
     size_ += bytes;  // queued bulk writes carry their own offsets

@@ -45,6 +45,10 @@ class Sink {
   static constexpr size_t kBulkChunk = size_t{4} << 20;
   BulkBuffer bulk_buffer() { return bulk_ ? bulk_->buffer() : BulkBuffer(kBulkChunk); }
   BulkBuffer append_bulk(BulkBuffer buffer, size_t size);
+  // The same at a dump offset of the caller's choice, at or after where bulk bytes began (a
+  // file's bytes in another order than the file's: an ELF core written from the target's write
+  // front). Only for a seekable sink; what is never written is a hole where sparse() holds.
+  BulkBuffer write_bulk_at(uint64_t offset, BulkBuffer buffer, size_t size);
   // Call before the first append_bulk: pads the dump with zeros to where the file is aligned for
   // direct I/O, if this sink writes bulk bytes that way (nothing otherwise).
   void align_for_bulk();

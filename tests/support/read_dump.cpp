@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <sstream>
 #include <stdexcept>
 
@@ -76,6 +77,37 @@ reader::Minidump read_dump(const std::string& path) {
     throw std::runtime_error(message);
   }
   return dump;
+}
+
+std::string memory_difference(const reader::Minidump& a, const reader::Minidump& b) {
+  // The Memory64List's ranges, disjoint and in address order (the MemoryList's, which overlap
+  // them, are made before the full-memory pass and do not depend on its order).
+  auto full = [](const reader::Minidump& d) {
+    std::vector<reader::MemoryRange> out;
+    for (const auto& r : d.memory()) {
+      if (r.from_memory64) out.push_back(r);
+    }
+    return out;
+  };
+  auto ma = full(a), mb = full(b);
+  uint64_t total_a = 0, total_b = 0;
+  for (const auto& r : ma) total_a += r.bytes.size();
+  for (const auto& r : mb) total_b += r.bytes.size();
+  if (total_a != total_b) return "the first holds " + std::to_string(total_a) + " bytes, the second " + std::to_string(total_b);
+  size_t j = 0;
+  for (const auto& r : ma) {
+    for (uint64_t at = r.address; at < r.address + r.bytes.size();) {
+      while (j < mb.size() && mb[j].address + mb[j].bytes.size() <= at) ++j;
+      std::string where = hex(at);
+      if (j == mb.size() || mb[j].address > at) return "the second has no byte at " + where;
+      uint64_t end = std::min<uint64_t>(r.address + r.bytes.size(), mb[j].address + mb[j].bytes.size());
+      if (std::memcmp(r.bytes.data() + (at - r.address), mb[j].bytes.data() + (at - mb[j].address), end - at) != 0) {
+        return "the bytes differ in the range from " + where;
+      }
+      at = end;
+    }
+  }
+  return "";
 }
 
 }  // namespace snapdump::testing

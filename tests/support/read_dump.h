@@ -22,4 +22,9 @@ std::vector<std::string> memory_layout_violations(const reader::Minidump& dump);
 // every violation (the test fails with that message).
 reader::Minidump read_dump(const std::string& path);
 
+// "" when both dumps hold the same bytes at the same addresses, however their ranges are cut
+// (a dump written from the target's write front cuts one range in two, and its Memory64List
+// lists the ranges in another order); else what differs first.
+std::string memory_difference(const reader::Minidump& a, const reader::Minidump& b);
+
 }  // namespace snapdump::testing

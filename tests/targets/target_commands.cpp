@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "target_heap.h"
+#include "target_sweep.h"
 #include "thread_registry.h"
 
 namespace sdtarget {
@@ -134,6 +135,7 @@ nlohmann::json run_command(const std::string& command) {
     fill_heap(command == "overwrite-heap");
     return {{"ok", true}};
   }
+  if (command.rfind("sweep ", 0) == 0) return run_sweep(command.substr(6));
   if (command == "children") return children_json();
   if (command == "pending-signals") return pending_signals();
   if (command == "fork") return timed_fork();

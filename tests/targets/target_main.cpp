@@ -19,6 +19,7 @@
 #include "target_mappings.h"
 #include "target_markers.h"
 #include "target_churn.h"
+#include "target_sweep.h"
 #include "target_options.h"
 #include "target_seccomp.h"
 #include "thread_registry.h"
@@ -118,6 +119,7 @@ int main(int argc, char** argv) {
                            .avx = avx});
   for (auto& entry : sdtarget::thread_fds_json()) fds.push_back(std::move(entry));
   if (options.churn) sdtarget::start_churn();
+  nlohmann::json sweep = options.sweep_mib > 0 ? sdtarget::create_sweep(options.sweep_mib) : nlohmann::json(nullptr);
   nlohmann::json hostile = options.hostile_names ? sdtarget::create_hostile_names() : nlohmann::json(nullptr);
   // Last, once every thread runs: TSYNC puts the filter on all of them.
   if (!sdtarget::install_seccomp(options.seccomp)) {
@@ -137,7 +139,8 @@ int main(int argc, char** argv) {
                        {"avx", avx_json(options.avx, avx)},
                        {"libs", libs},
                        {"markers", sdtarget::markers_json()},
-                       {"hostile_names", hostile}};
+                       {"hostile_names", hostile},
+                       {"sweep", sweep}};
   sdtarget::write_json_line_led_by("ready", ready);
 
   std::string buffer;

@@ -15,7 +15,7 @@ namespace {
   std::fprintf(stderr,
                "snapdump_target: %s\n"
                "usage: snapdump_target [--threads N] [--heap-mib M] [--fds] [--mappings] [--avx]\n"
-               "       [--libs] [--all] [--thp] [--churn] [--spin-threads N] [--idle-threads N]\n"
+               "       [--libs] [--all] [--thp] [--churn] [--sweep-mib M] [--spin-threads N] [--idle-threads N]\n"
                "       [--truncated-mapping] [--subreaper] [--seccomp MODE] [--dontfork-mib M]\n"
                "       [--untouched-mib M] [--dontfork-scatter N]\n"
                "       [--hostile-names] [--tag TEXT]\n"
@@ -49,6 +49,7 @@ Options parse_options(int argc, char** argv) {
     else if (flag == "--dontfork-mib") options.dontfork_mib = count_argument(argc, argv, i);
     else if (flag == "--untouched-mib") options.untouched_mib = count_argument(argc, argv, i);
     else if (flag == "--dontfork-scatter") options.dontfork_scatter = count_argument(argc, argv, i);
+    else if (flag == "--sweep-mib") options.sweep_mib = count_argument(argc, argv, i);
     else if (flag == "--fds") options.fds = true;
     else if (flag == "--mappings") options.mappings = true;
     else if (flag == "--avx") options.avx = true;
@@ -81,6 +82,7 @@ nlohmann::json options_json(const Options& options) {
           {"fds", options.fds},                   {"mappings", options.mappings},
           {"truncated_mapping", options.truncated_mapping},
           {"avx", options.avx},                   {"libs", options.libs}, {"churn", options.churn},
+          {"sweep_mib", options.sweep_mib},
           {"thp", options.thp},                   {"subreaper", options.subreaper},
           {"dontfork_mib", options.dontfork_mib},
           {"untouched_mib", options.untouched_mib},

@@ -27,6 +27,7 @@ struct Options {
   // past the file's end fails (an unreadable tail inside a readable region).
   bool truncated_mapping = false;
   bool churn = false;            // a thread creating and joining threads without end
+  std::size_t sweep_mib = 0;     // a region the "sweep N" command writes in address order
   // PR_SET_CHILD_SUBREAPER: the kernel hands this process the orphans among its descendants.
   bool subreaper = false;
   // Threads, files and a socket whose names are not UTF-8 or hold escape sequences

@@ -239,6 +239,12 @@ void add_dump_command(CLI::App& app, DumpArgs& a) {
   cmd->add_flag("--full", a.full, "a core: every readable mapping whole (the files' code too; MADV_DONTDUMP memory "
                 "still left out). A minidump: full memory with every information stream (WithFullMemory, WithFullMemoryInfo, WithThreadInfo, WithHandleData, WithUnloadedModules, WithTokenInformation, WithAvxXStateContext, IgnoreInaccessibleMemory)");
   cmd->add_flag("--no-clone", a.no_clone, "never clone: keep the target stopped while memory is copied");
+  cmd->add_flag("--address-order", a.address_order,
+                "write memory in address order. By default, with a clone, when the target is found writing its "
+                "memory in sequence (a bump allocator, a ring buffer), a full minidump's or a core's memory is "
+                "written from where it writes now round to the lowest address, so that the clone has already let "
+                "go of the pages the target reaches and it copies none of them. A core is the same file either "
+                "way; a minidump's Memory64List then lists its ranges in that order, which LLDB and Breakpad read");
   cmd->add_flag("--leave-unrestartable-running", a.leave_running,
                 "do not stop threads blocked in a call that any stop turns into EINTR (epoll_wait, "
                 "epoll_pwait, semop, semtimedop, rt_sigtimedwait), so a server waiting for events sees "
@@ -348,6 +354,10 @@ Written write_minidump_file(const Snapshot& snapshot, DumpOutput& output, DumpCa
   Written w;
   w.summary = fmt::format("{:.1f} MiB, {} streams, {:.1f} MiB of memory", result.bytes / 1048576.0, result.streams,
                           result.memory_bytes / 1048576.0);
+  if (result.write_front != 0) {
+    w.summary += fmt::format(" (written from {:#x}, where the target was writing, round to the lowest address)",
+                             result.write_front);
+  }
   if (result.zero_filled_bytes > 0) {
     w.warnings.push_back(fmt::format(
         "{} bytes of memory could not be read while the stream was written; they are zeros in the dump",
@@ -371,6 +381,10 @@ Written write_core_file(const Snapshot& snapshot, DumpOutput& output, DumpCallba
                           "never touched ({})",
                           result.bytes / 1048576.0, result.threads, result.segments, result.memory_bytes / 1048576.0,
                           result.hole_bytes / 1048576.0, result.sparse ? "holes" : "zeros");
+  if (result.write_front != 0) {
+    w.summary += fmt::format(", written from {:#x}, where the target was writing, round to the lowest address",
+                             result.write_front);
+  }
   if (result.unreadable_bytes > 0) {
     w.warnings.push_back(fmt::format("{} bytes of memory could not be read; the core has {} there, as the kernel's would",
                                      result.unreadable_bytes, result.sparse ? "holes" : "zeros"));
@@ -390,9 +404,11 @@ int run_core_dump(const DumpArgs& a) {
   if (!a.types.empty()) {
     throw std::invalid_argument("--type chooses a minidump's streams; a core's memory follows --coredump-filter or --full");
   }
+
   CoreOptions options;
   options.full = a.full;
   options.release_written_memory = true;
+  options.follow_write_front = !a.address_order;
   if (!a.coredump_filter.empty()) {
     size_t used = 0;
     unsigned long value = 0;
@@ -440,6 +456,7 @@ int run_dump(const DumpArgs& a) {
   // One dump per capture here: the clone lets go of memory as it is written, so the target's
   // writes stop paying copy-on-write for it (docs/capture.md, "The cost of the clone").
   options.release_written_memory = true;
+  options.follow_write_front = !a.address_order;
   check_dump_type(options.type);
   options.exception = exception_from(a);
   CaptureFlags flags = capture_flags_for(options.type) | (a.capture.empty() ? 0 : parse_capture_flags(a.capture));

@@ -16,6 +16,7 @@ struct DumpArgs {
   std::string types;
   bool full = false;
   bool no_clone = false;
+  bool address_order = false;
   bool leave_running = false;  // --leave-unrestartable-running
   std::string capture;         // --capture: PSS flags added to those the type needs
   std::string signal;          // --signal: number or name; empty = no Exception stream

@@ -10,6 +10,7 @@
 
 #include "snapdump/error.h"
 #include "writer/core/core_notes.h"
+#include "writer/write_front_order.h"
 
 namespace snapdump::writer::core {
 namespace {
@@ -114,10 +115,15 @@ class SegmentWriter {
                 CoreWriteResult& result)
       : view_(view), options_(options), steering_(steering), sink_(sink), result_(result), vm_(steering->vm_start()) {}
 
-  void write(const Segment& s) {
-    uint64_t end = s.start + s.file_size;
-    std::optional<std::vector<std::pair<uint64_t, uint64_t>>> runs = view_.populated(s.start, end);
-    uint64_t at = s.start;
+  // Bytes [from, to) of segment `s`, whose bytes start at `file_offset` in the file. In order
+  // (`positional` false) each call continues where the sink ends; positional calls write at
+  // their own offsets, holes left unwritten (a sparse file of our own).
+  void write(const Segment& s, uint64_t file_offset, uint64_t from, uint64_t to, bool positional) {
+    positional_ = positional;
+    pos_ = file_offset + (from - s.start);
+    uint64_t end = to;
+    std::optional<std::vector<std::pair<uint64_t, uint64_t>>> runs = view_.populated(from, end);
+    uint64_t at = from;
     auto each = [&](uint64_t lo, uint64_t hi) {
       lo = std::clamp(lo, at, end);
       hi = std::clamp(hi, lo, end);
@@ -128,19 +134,21 @@ class SegmentWriter {
     if (runs) {
       for (const auto& [lo, hi] : *runs) each(lo, hi);
     } else {
-      each(s.start, end);
+      each(from, end);
     }
     if (end > at) hole(end - at);
-    result_.memory_bytes += s.file_size;
+    result_.memory_bytes += to - from;
   }
 
-  bool ends_in_hole() const { return last_was_hole_; }
+  // Where the last byte written ends in the file: a file whose end is a hole needs its last
+  // byte written to have its full size.
+  uint64_t data_end() const { return data_end_; }
 
  private:
   void hole(uint64_t bytes) {
-    sink_.skip(bytes);
+    if (!positional_) sink_.skip(bytes);
+    pos_ += bytes;
     result_.hole_bytes += bytes;
-    last_was_hole_ = true;
   }
 
   // Reads [lo, hi) a chunk at a time into bulk buffers; unreadable pages become zeros (in a
@@ -165,10 +173,11 @@ class SegmentWriter {
         result_.unreadable_bytes += skip;
         filled += skip;
       }
-      spare_ = sink_.append_bulk(std::move(buffer), n);
+      spare_ = positional_ ? sink_.write_bulk_at(pos_, std::move(buffer), n) : sink_.append_bulk(std::move(buffer), n);
       if (options_.release_written_memory) view_.release_memory(lo, lo + n);
       lo += n;
-      last_was_hole_ = false;
+      pos_ += n;
+      data_end_ = std::max(data_end_, pos_);
     }
   }
 
@@ -178,9 +187,42 @@ class SegmentWriter {
   Sink& sink_;
   CoreWriteResult& result_;
   bool vm_;
-  bool last_was_hole_ = false;
+  bool positional_ = false;
+  uint64_t pos_ = 0, data_end_ = 0;
   BulkBuffer spare_;
 };
+
+// A part of a segment to write: segments[index]'s bytes [start, end).
+struct SegmentPart {
+  size_t index = 0;
+  uint64_t start = 0, end = 0;
+};
+
+// The segments' bytes in the order to write them (write_front_order.h): address order, or with
+// `follow` from where a running target writes its private anonymous memory in sequence. `front`
+// is where they begin then, 0 in address order.
+std::vector<SegmentPart> write_order(const view::ProcessView& view, const std::vector<Segment>& segments, bool follow,
+                                     uint64_t& front) {
+  std::vector<SegmentPart> parts;
+  for (size_t i = 0; i < segments.size(); ++i) {
+    if (segments[i].file_size > 0) parts.push_back({i, segments[i].start, segments[i].start + segments[i].file_size});
+  }
+  front = 0;
+  if (!follow) return parts;
+  // The private anonymous memory the clone shares: the only place a write front shows.
+  std::vector<std::pair<uint64_t, uint64_t>> candidates;
+  auto maps = view.mappings();
+  for (const SegmentPart& p : parts) {
+    auto m = std::upper_bound(maps.begin(), maps.end(), p.start, [](uint64_t a, const view::Mapping& x) { return a < x.start; });
+    if (m == maps.begin()) continue;
+    --m;
+    if (p.start < m->end && !m->shared && m->inode == 0) candidates.emplace_back(p.start, p.end);
+  }
+  std::optional<uint64_t> at =
+      look_for_write_front([&](auto ranges, uint64_t pages) { return view.write_front(ranges, pages); }, candidates);
+  if (at) front = start_at_write_front(parts, *at);
+  return parts;
+}
 
 }  // namespace
 
@@ -214,14 +256,24 @@ CoreWriteResult write_core(const view::ProcessView& view, const CoreWriteOptions
   sink->append(front);
   sink->align_for_bulk();
   SegmentWriter writer(view, options, steering, *sink, result);
-  for (const Segment& s : segments) {
-    if (s.file_size > 0) writer.write(s);
+  // Each segment's bytes start where the one before it ends, from data_offset on.
+  std::vector<uint64_t> offsets(segments.size());
+  uint64_t file_end = data_offset;
+  for (size_t i = 0; i < segments.size(); ++i) offsets[i] = file_end, file_end += segments[i].file_size;
+  // Out of order only into a file of our own: a stream takes its bytes in order, and a caller's
+  // file or IoWriteAll gets zeros for holes, which only the in-order pass writes.
+  bool positional = options.release_written_memory && options.follow_write_front && !choice.forward_only && sink->sparse();
+  std::vector<SegmentPart> parts = write_order(view, segments, positional, result.write_front);
+  positional = result.write_front != 0;
+  for (const SegmentPart& p : parts) {
+    const Segment& s = segments[p.index];
+    writer.write(s, offsets[p.index], p.start, p.end, positional);
   }
   if (options.release_written_memory) view.release_memory(0, 0);  // the last batch
   // A file that ends in a hole needs its last byte written to have its full size.
-  if (writer.ends_in_hole() && sink->sparse()) {
+  if (sink->sparse() && std::max(writer.data_end(), data_offset) < file_end) {
     static constexpr uint8_t kZero = 0;
-    sink->write_at(sink->size() - 1, std::span<const uint8_t>(&kZero, 1));
+    sink->write_at(file_end - 1, std::span<const uint8_t>(&kZero, 1));
   }
   steering.check_cancel("finishing the core");
   if (choice.before_seal) choice.before_seal();

@@ -30,6 +30,10 @@ struct CoreWriteOptions {
   std::optional<view::Signal> signal;  // overrides the view's own
   // Tell the view when each range is in the file's buffers (ProcessView::release_memory).
   bool release_written_memory = false;
+  // With it, into a file of our own (sparse, seekable): the segments' bytes from where a running
+  // target writes in sequence round to the lowest address (ProcessView::write_front), each still
+  // where its p_offset says.
+  bool follow_write_front = true;
 };
 
 struct CoreWriteResult {
@@ -40,6 +44,7 @@ struct CoreWriteResult {
   uint64_t direct_io_bytes = 0;
   uint32_t threads = 0, segments = 0;
   bool sparse = false;  // holes left as holes (Sink::sparse), not written as zeros
+  uint64_t write_front = 0;  // the address the bytes were written from; 0 in address order
 };
 
 struct CoreSink {

@@ -65,7 +65,8 @@ std::optional<view::Signal> signal_of(const view::ProcessView& v, const std::opt
 }
 
 CoreResult to_result(const writer::core::CoreWriteResult& r, const view::ProcessView& v) {
-  return {r.bytes, r.memory_bytes, r.hole_bytes, r.unreadable_bytes, r.direct_io_bytes, r.threads, r.segments, r.sparse, v.gaps()};
+  return {r.bytes, r.memory_bytes, r.hole_bytes, r.unreadable_bytes, r.direct_io_bytes, r.threads, r.segments, r.sparse,
+          r.write_front, v.gaps()};
 }
 
 // The view to the output (or to IoWriteAll when io_start accepts); a failed core discards the
@@ -99,6 +100,7 @@ CoreResult write_snapshot(const Snapshot& snapshot, const CoreOptions& options, 
   core_options.selection = {options.coredump_filter, options.full};
   core_options.signal = signal_of(v, options.signal);
   core_options.release_written_memory = options.release_written_memory;
+  core_options.follow_write_front = options.follow_write_front;
   try {
     return write_view(v, core_options, steering, io, output, [&snapshot] { snapshot.check_intact(); });
   } catch (const Error& e) {
