@@ -7,10 +7,12 @@
 //   [one Elf64_Shdr holding the real count when there are 65535 program headers or more]
 //   the notes (core_notes.h)
 //   the segments' bytes from the next page on, each where its p_offset says
-// Everything before the segments' bytes is decided first, so the file goes out in one forward
-// pass: a stream gets it as is. Pages the view says were never touched are holes in a file and
-// zeros in a stream; pages that cannot be read are left the same way (the kernel's
-// get_dump_page skips them too) and counted.
+// Everything before the segments' bytes is decided first, so the file can go out in one forward
+// pass: a stream gets it as is. Into a file of snapdump's own, a dump that releases what it
+// writes may write the segments' bytes from the target's write front instead, each still at its
+// own p_offset (write_front_order.h): the file is the same. Pages the view says were never
+// touched are holes in a file and zeros in a stream; pages that cannot be read are left the same
+// way (the kernel's get_dump_page skips them too) and counted.
 #pragma once
 
 #include <cstdint>
